@@ -1,0 +1,131 @@
+"""``scalinglaws``: train grids, prepare corpora, fit power laws from the command line.
+
+    scalinglaws grid list
+    scalinglaws grid show cpu-default
+    scalinglaws grid run cpu-default [--runs-dir runs/reference] [--workers 2] [--engine submitit --cluster slurm]
+    scalinglaws data prepare [--corpus default] [--vocab 4096]
+    scalinglaws fit power --csv FILE --x COL --y COL
+    scalinglaws bench [--shapes 2x64 4x128] [--seconds 10]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def cmd_grid_list(args) -> int:
+    from .grid import GRIDS
+    for g in GRIDS.values():
+        print(f"{g.name:<14} {len(g.runs):>3} runs  {g.description}")
+    return 0
+
+
+def cmd_grid_show(args) -> int:
+    from .grid import get_grid
+    from .model import ModelShape, formula_params
+    grid = get_grid(args.name)
+    print(f"{grid.name}: {grid.description}")
+    for run in grid.runs:
+        shape = ModelShape.from_dict(run.config["model"])
+        p = formula_params(shape)
+        print(f"  {run.run_id:<12} N={p['non_embedding']:>9,} total={p['total']:>10,} tokens={run.config['tokens']:,}")
+    return 0
+
+
+def cmd_grid_run(args) -> int:
+    from .grid import run_grid
+    summary = run_grid(args.name, Path(args.runs_dir) if args.runs_dir else None, workers=args.workers,
+                       threads=args.threads, engine=args.engine, cluster=args.cluster, slice_size=args.slice_size,
+                       only=args.only, retrain_stale=args.retrain_stale, timeout_s=args.timeout)
+    print(summary.table())
+    return 1 if summary.failed_slices else 0
+
+
+def cmd_data_prepare(args) -> int:
+    from .data import describe, prepare_corpus
+    pc = prepare_corpus(args.corpus, vocab_size=args.vocab, seed=args.seed, text_field=args.text_field,
+                        allow_network=args.allow_network)
+    print(pc.path)
+    print(describe(pc).to_string())
+    return 0
+
+
+def cmd_fit_power(args) -> int:
+    from .fit import fit_power_law_csv
+    fit = fit_power_law_csv(args.csv, args.x, args.y, n_boot=args.boot, seed=args.seed)
+    print(json.dumps({"law": f"{args.y} = ({args.x}_c / {args.x})^alpha", **fit.to_dict()}, indent=1))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import main as bench_main
+    return bench_main(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="scalinglaws", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    grid = sub.add_parser("grid", help="named grids of training runs").add_subparsers(dest="grid_command", required=True)
+    grid.add_parser("list", help="list the named grids").set_defaults(func=cmd_grid_list)
+    show = grid.add_parser("show", help="list the runs of a grid")
+    show.add_argument("name")
+    show.set_defaults(func=cmd_grid_show)
+    run = grid.add_parser("run", help="train the missing runs of a grid")
+    run.add_argument("name")
+    run.add_argument("--runs-dir", help="records go to RUNS_DIR/<grid>/ (default: runs/, or $SCALINGLAWS_RUNS)")
+    run.add_argument("--workers", type=int, default=2, help="parallel slices (local engine)")
+    run.add_argument("--threads", type=int, default=1, help="torch threads per slice")
+    run.add_argument("--engine", choices=["local", "submitit"], default="local")
+    run.add_argument("--cluster", choices=["slurm", "local", "debug"], default=None,
+                     help="submitit backend (default: SLURM when srun exists, else local)")
+    run.add_argument("--slice-size", type=int, default=1, help="runs per slice (one notebook each)")
+    run.add_argument("--only", nargs="+", metavar="RUN_ID", help="train only these runs")
+    run.add_argument("--retrain-stale", action="store_true", help="retrain runs whose record has another config")
+    run.add_argument("--timeout", type=float, default=None, help="per-cell timeout of a slice, seconds")
+    run.set_defaults(func=cmd_grid_run)
+
+    data = sub.add_parser("data", help="corpora").add_subparsers(dest="data_command", required=True)
+    prep = data.add_parser("prepare", help="prepare (or find cached) a tokenized corpus")
+    prep.add_argument("--corpus", default="default", help="'default', 'hf:NAME[:CONFIG]' or local files")
+    prep.add_argument("--vocab", type=int, default=4096)
+    prep.add_argument("--seed", type=int, default=1234)
+    prep.add_argument("--text-field", default="text")
+    prep.add_argument("--allow-network", action="store_true", help="let datasets download (off by default)")
+    prep.set_defaults(func=cmd_data_prepare)
+
+    fit = sub.add_parser("fit", help="fit laws").add_subparsers(dest="fit_command", required=True)
+    power = fit.add_parser("power", help="fit y = (x_c/x)^alpha to two CSV columns; prints JSON")
+    power.add_argument("--csv", required=True)
+    power.add_argument("--x", required=True)
+    power.add_argument("--y", required=True)
+    power.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
+    power.add_argument("--seed", type=int, default=0)
+    power.set_defaults(func=cmd_fit_power)
+
+    bench = sub.add_parser("bench", help="measure training throughput (tokens/s) on this machine")
+    bench.add_argument("--shapes", nargs="+", default=["2x32", "2x64", "4x128"], help="LAYERSxWIDTH")
+    bench.add_argument("--seconds", type=float, default=10.0, help="timed seconds per measurement")
+    bench.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    bench.add_argument("--ctx", type=int, default=128)
+    bench.add_argument("--batch-tokens", type=int, default=8192)
+    bench.add_argument("--micro-batch-tokens", type=int, default=2048)
+    bench.add_argument("--bf16", action="store_true")
+    bench.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (KeyError, ValueError, FileNotFoundError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f"scalinglaws: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Published values from Kaplan et al. (2020), each with where it is printed.
+
+These are *reference values*: the book shows them beside our own fits, labelled, and never uses
+them to draw or adjust a result. Scale constants (N_c, D_c, C_c, B_*) depend on the GPT-2
+tokenizer and WebText2, so only exponents and shapes are comparable with our runs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CITATION = ("Jared Kaplan, Sam McCandlish, Tom Henighan, Tom B. Brown, Benjamin Chess, Rewon Child, "
+            "Scott Gray, Alec Radford, Jeffrey Wu, Dario Amodei. Scaling Laws for Neural Language Models. "
+            "arXiv:2001.08361, 2020.")
+
+
+@dataclass(frozen=True)
+class Published:
+    symbol: str
+    value: float
+    where: str
+    meaning: str
+
+
+PUBLISHED = {p.symbol: p for p in [
+    Published("alpha_N", 0.076, "§1.2 Eq 1.1; Table 5", "exponent of L(N) = (N_c/N)^α_N, converged models"),
+    Published("N_c", 8.8e13, "§1.2 Eq 1.1; Table 5", "scale of L(N), non-embedding parameters (GPT-2 BPE)"),
+    Published("alpha_D", 0.095, "§1.2 Eq 1.2; Table 5", "exponent of L(D), early-stopped"),
+    Published("D_c", 5.4e13, "§1.2 Eq 1.2; Table 5", "scale of L(D), tokens"),
+    Published("alpha_C", 0.057, "§1.2 Eq 1.3", "exponent of L(C), fixed batch"),
+    Published("alpha_C_min", 0.050, "§1.2 Eq 1.3; Table 5", "exponent of L(C_min), compute-efficient"),
+    Published("alpha_B", 0.21, "§1.2 Eq 1.4; Table 5", "exponent of B_crit(L) = B_*/L^(1/α_B)"),
+    Published("B_star", 2.0e8, "§1.2 Eq 1.4", "scale of B_crit, tokens"),
+    Published("alpha_S", 0.76, "§1.2 Eq 1.6; Table 3", "exponent of the S_min term of L(N, S)"),
+    Published("S_c", 2.1e3, "§1.2 Eq 1.6; Table 3", "scale of the S_min term, steps"),
+    Published("lr_intercept", 0.003239, "App D.6 Eq D.1", "LR(N) ≈ 0.003239 − 0.0001395 ln N"),
+    Published("lr_slope", 0.0001395, "App D.6 Eq D.1", "LR(N) ≈ 0.003239 − 0.0001395 ln N"),
+    Published("n_vocab", 50257, "§2.3", "GPT-2 BPE vocabulary"),
+    Published("n_ctx", 1024, "§2.3", "context length of most runs"),
+    Published("batch_tokens", 2 ** 19, "§2.3", "batch of 512 sequences × 1024 tokens"),
+    Published("seed_noise", 0.02, "§4.2", "seed-to-seed variation of the loss, nats"),
+]}
+
+
+def published(symbol: str) -> Published:
+    try:
+        return PUBLISHED[symbol]
+    except KeyError:
+        raise KeyError(f"no published value {symbol!r}; known: {', '.join(PUBLISHED)}") from None
