@@ -93,11 +93,27 @@ GRIDS = {g.name: g for g in [
 ]}
 
 
-def get_grid(name: str) -> Grid:
+def load_grid_file(path: Path) -> Grid:
+    """A grid of your own, as JSON: ``{"name", "description", "runs": [{"run_id", "config"}]}``.
+
+    Each ``config`` is a ``TrainConfig`` as a dict (fields left out take their defaults).
+    """
+    path = Path(path)
     try:
+        spec = json.loads(path.read_text())
+        runs = tuple(RunSpec(r["run_id"], TrainConfig.from_dict(r["config"]).to_dict()) for r in spec["runs"])
+        return Grid(spec["name"], spec.get("description", f"grid file {path}"), runs)
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
+        raise ValueError(f"grid file {path}: {type(e).__name__}: {e}") from None
+
+
+def get_grid(name: str) -> Grid:
+    """A named grid from ``GRIDS``, or a grid file (``*.json``) given by its path."""
+    if name in GRIDS:
         return GRIDS[name]
-    except KeyError:
-        raise KeyError(f"unknown grid {name!r}; known grids: {', '.join(sorted(GRIDS))}") from None
+    if name.endswith(".json") and Path(name).is_file():
+        return load_grid_file(Path(name))
+    raise KeyError(f"unknown grid {name!r}; known grids: {', '.join(sorted(GRIDS))} (or a path to a grid .json file)")
 
 
 # Runner -------------------------------------------------------------------------------------
@@ -152,7 +168,8 @@ def execute_slice(grid_name: str, run_ids: list, runs_dir: str, threads: int = 1
     import papermill as pm
 
     root = repo_root()
-    grid_dir = Path(runs_dir) / grid_name
+    grid = get_grid(grid_name)
+    grid_dir = Path(runs_dir) / grid.name
     slice_id = slice_id or "+".join(run_ids)
     out_dir = grid_dir / "_slices"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -171,7 +188,7 @@ def execute_slice(grid_name: str, run_ids: list, runs_dir: str, threads: int = 1
         ename = getattr(e, "ename", type(e).__name__)
         evalue = getattr(e, "evalue", str(e))
         result.update(ok=False, error=f"{ename}: {evalue}".strip())
-        mark_failed(grid_dir, run_ids, f"slice {slice_id} crashed: {result['error']} (notebook {notebook})")
+        mark_failed(grid, grid_dir, run_ids, f"slice {slice_id} crashed: {result['error']} (notebook {notebook})")
     finally:
         template.unlink(missing_ok=True)
     result["wall_s"] = round(time.monotonic() - t0, 1)
@@ -179,9 +196,8 @@ def execute_slice(grid_name: str, run_ids: list, runs_dir: str, threads: int = 1
     return result
 
 
-def mark_failed(grid_dir: Path, run_ids, reason: str) -> None:
+def mark_failed(grid: Grid, grid_dir: Path, run_ids, reason: str) -> None:
     """Record a crash in every unfinished run of a slice (runs that never started get a stub)."""
-    grid = get_grid(grid_dir.name) if grid_dir.name in GRIDS else None
     for run_id in run_ids:
         run_dir = grid_dir / run_id
         try:
@@ -191,8 +207,6 @@ def mark_failed(grid_dir: Path, run_ids, reason: str) -> None:
             if record["status"] == "failed":   # the run recorded its own, more precise, reason
                 continue
         except RecordError:
-            if grid is None:
-                continue
             from .model import accounting
             spec = grid.get(run_id)
             shape = ModelShape.from_dict(spec.config["model"])
@@ -207,6 +221,7 @@ def mark_failed(grid_dir: Path, run_ids, reason: str) -> None:
 class GridSummary:
     grid: str
     grid_dir: Path
+    grid_arg: str | None = None                     # the name or grid-file path it was run with
     skipped: list = field(default_factory=list)     # complete before this call
     slices: list = field(default_factory=list)      # execute_slice results
     wall_s: float = 0.0
@@ -216,7 +231,7 @@ class GridSummary:
         return [s for s in self.slices if not s["ok"]]
 
     def table(self) -> str:
-        grid = get_grid(self.grid)
+        grid = get_grid(self.grid_arg or self.grid)
         lines = [f"grid {self.grid}: {len(grid.runs)} runs in {self.grid_dir} ({self.wall_s:.0f} s)",
                  f"{'run':<12} {'status':<10} {'N':>9} {'val loss':>9} {'tokens':>10} {'wall s':>8} {'tok/s':>8}"]
         for spec in grid.runs:
@@ -243,7 +258,7 @@ def run_grid(name: str, runs_dir: Path | None = None, *, workers: int = 2, threa
     grid = get_grid(name)
     runs_dir = Path(runs_dir) if runs_dir else runs_root()
     grid_dir = runs_dir / grid.name
-    summary = GridSummary(grid.name, grid_dir)
+    summary = GridSummary(grid.name, grid_dir, grid_arg=name)
     todo = []
     for spec in grid.runs:
         if only and spec.run_id not in only:
@@ -264,11 +279,18 @@ def run_grid(name: str, runs_dir: Path | None = None, *, workers: int = 2, threa
         f"({engine}, {workers} workers x {threads} threads)")
     if slices:
         # The corpus is prepared once, before the workers start, so they don't race to build it.
+        # A corpus that cannot be prepared fails its own slices, not the whole grid.
         from .data import prepare_corpus
-        for cfg in {(s[0].config["corpus"], s[0].config["model"]["vocab_size"], s[0].config["data_seed"]) for s in slices}:
-            prepare_corpus(cfg[0], vocab_size=cfg[1], seed=cfg[2])
+        corpora = {(r.config["corpus"], r.config["model"]["vocab_size"], r.config["data_seed"]) for r in todo}
+        for spec, vocab, seed in sorted(corpora, key=str):
+            try:
+                pc = prepare_corpus(spec, vocab_size=vocab, seed=seed)
+                copy_manifest(pc, grid_dir)
+            except Exception as e:
+                log(f"corpus {spec!r} (vocab {vocab}) could not be prepared: {type(e).__name__}: {e}")
     t0 = time.monotonic()
-    args = [(grid.name, [r.run_id for r in s], str(runs_dir), threads, None, timeout_s) for s in slices]
+    grid_arg = name if name not in GRIDS else grid.name   # a grid file travels as its path
+    args = [(grid_arg, [r.run_id for r in s], str(runs_dir), threads, None, timeout_s) for s in slices]
     if not slices:
         pass
     elif engine == "local":
@@ -287,6 +309,14 @@ def run_grid(name: str, runs_dir: Path | None = None, *, workers: int = 2, threa
     return summary
 
 
+def copy_manifest(corpus, grid_dir: Path) -> Path:
+    """Keep the corpus manifest beside the records (the book describes the data from it)."""
+    target = grid_dir / "_corpus" / f"{Path(corpus.path).name}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes((Path(corpus.path) / "manifest.json").read_bytes())
+    return target
+
+
 def submit_slices(args, grid_dir: Path, cluster: str | None, threads: int, log) -> list:
     """Run slices as submitit jobs: a SLURM array on a cluster, local processes elsewhere."""
     import submitit
@@ -303,7 +333,7 @@ def submit_slices(args, grid_dir: Path, cluster: str | None, threads: int, log) 
             results.append(job.result())
         except Exception as e:   # the job itself died (pre-emption, node failure...)
             error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
-            mark_failed(grid_dir, a[1], f"submitit job {job.job_id} failed: {error}")
+            mark_failed(get_grid(a[0]), grid_dir, a[1], f"submitit job {job.job_id} failed: {error}")
             results.append({"slice": "+".join(a[1]), "run_ids": a[1], "ok": False, "error": error,
                             "notebook": None, "wall_s": None})
         log(f"slice {results[-1]['slice']}: {'ok' if results[-1]['ok'] else 'FAILED ' + results[-1]['error']}")

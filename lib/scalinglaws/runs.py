@@ -65,7 +65,8 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 
 def write_record(run_dir: Path, record: dict) -> None:
-    record = {"schema": SCHEMA_VERSION, **record}
+    """Validate and write a record atomically (``schema`` is added to it in place)."""
+    record.setdefault("schema", SCHEMA_VERSION)
     validate(record)
     write_json_atomic(Path(run_dir) / RECORD_NAME, record)
 

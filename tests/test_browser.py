@@ -1,0 +1,211 @@
+"""The built book in a real browser: Debian's Chromium driven by Playwright, served over loopback.
+
+Checks the L(N) chapter: Korean tab by default, the English tab switches every synced tab-set,
+images load, MathJax typesets, Hangul is drawn with the vendored Nanum Gothic web font, and no
+request leaves 127.0.0.1. Full-page screenshots of both language states go to
+<repo>/_build/screenshots/ for a human look.
+
+Never run `playwright install`: the browser is the system one at /usr/bin/chromium.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+PAGE = "book/loss_vs_params.html"
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+ENGLISH_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
+
+# State of every tab-set: the checked label's sync id and the text of the panel actually shown.
+TAB_STATE_JS = """() => Array.from(document.querySelectorAll('.sd-tab-set')).map((ts) => {
+  const labels = Array.from(ts.querySelectorAll(':scope > label'));
+  const checked = ts.querySelector(':scope > input:checked');
+  const label = checked ? ts.querySelector(`:scope > label[for="${checked.id}"]`) : null;
+  const shown = Array.from(ts.querySelectorAll(':scope > .sd-tab-content'))
+    .filter((c) => getComputedStyle(c).display !== 'none' && c.getClientRects().length > 0);
+  return {
+    ids: labels.map((l) => l.dataset.syncId || null),
+    checked: label ? (label.dataset.syncId || null) : null,
+    shown: shown.map((c) => c.innerText),
+  };
+})"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(built_book):
+    handler = functools.partial(_QuietHandler, directory=str(built_book))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def visit(site_url, built_book, repo_root):
+    """Open the L(N) chapter once, walk through both language states, and record what was seen."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed (Debian package `chromium`); browser checks skipped")
+    from playwright.sync_api import sync_playwright
+
+    page_rel = PAGE if (built_book / PAGE).is_file() else "book/intro.html"
+    shots = repo_root / "_build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    stem = Path(page_rel).stem
+    seen: dict = {"page": page_rel, "requests": [], "bad_responses": [], "failed": [], "errors": []}
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="ko-KR")
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            context.on("request", lambda r: seen["requests"].append(r.url))
+            context.on("requestfailed", lambda r: seen["failed"].append(f"{r.url} ({r.failure})"))
+            context.on("response", lambda r: r.status >= 400 and seen["bad_responses"].append(f"{r.status} {r.url}"))
+            page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+
+            page.goto(f"{site_url}/{page_rel}", wait_until="networkidle")
+            # MathJax 3: wait for the startup typeset to finish
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            page.evaluate("() => MathJax.startup.promise")
+            seen["mjx"] = page.locator("mjx-container").count()
+
+            # fonts
+            page.evaluate("() => document.fonts.ready")
+            seen["tabs_ko"] = page.evaluate(TAB_STATE_JS)
+            seen["hangul_font"] = page.evaluate("""() => {
+              const els = Array.from(document.querySelectorAll('article p, article h1, article li'));
+              const el = els.find((e) => /[\\uac00-\\ud7a3]/.test(e.innerText) && e.getClientRects().length > 0);
+              if (!el) return null;
+              el.setAttribute('data-test-hangul', '1');
+              return {text: el.innerText.slice(0, 60), family: getComputedStyle(el).fontFamily};
+            }""")
+            seen["fonts_check"] = page.evaluate("""async () => {
+              await document.fonts.load('16px "Nanum Gothic"', '가나다');
+              await document.fonts.ready;
+              return document.fonts.check('16px "Nanum Gothic"', '가나다');
+            }""")
+            seen["nanum_faces_loaded"] = page.evaluate(
+                """() => Array.from(document.fonts).filter(
+                     (f) => f.family.replace(/["']/g, '') === 'Nanum Gothic' && f.status === 'loaded').length""")
+            # which font Chromium actually drew the Hangul with (DevTools protocol)
+            seen["platform_fonts"] = []
+            if seen["hangul_font"]:
+                cdp = context.new_cdp_session(page)
+                cdp.send("DOM.enable")
+                cdp.send("CSS.enable")
+                root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+                node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "[data-test-hangul]"})["nodeId"]
+                seen["platform_fonts"] = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            page.screenshot(path=str(shots / f"{stem}-ko.png"), full_page=True)
+
+            # switch to English with the first tab-set's label; sphinx-design syncs the others
+            english = page.locator(".sd-tab-set > label", has_text="English")
+            seen["english_labels"] = english.count()
+            if seen["english_labels"]:
+                english.first.click()
+                page.wait_for_timeout(300)
+            seen["tabs_en"] = page.evaluate(TAB_STATE_JS)
+            page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+            page.wait_for_load_state("networkidle")
+            seen["images"] = page.evaluate("""() => Array.from(document.images).map(
+                (i) => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0}))""")
+            # back to the top, no focus ring / skip link, so the screenshot shows the page as a reader sees it
+            page.evaluate("() => { window.scrollTo(0, 0); document.activeElement && document.activeElement.blur(); }")
+            page.mouse.move(0, 0)
+            page.wait_for_timeout(200)
+            page.screenshot(path=str(shots / f"{stem}-en.png"), full_page=True)
+            seen["screenshots"] = [shots / f"{stem}-ko.png", shots / f"{stem}-en.png"]
+            context.close()
+        finally:
+            browser.close()
+    return seen
+
+
+def _lang_sets(states):
+    return [s for s in states if {"ko", "en"} <= set(s["ids"])]
+
+
+def test_korean_tab_is_default(visit):
+    sets = _lang_sets(visit["tabs_ko"])
+    assert sets, f"{visit['page']}: no ko/en tab-set"
+    for i, s in enumerate(sets):
+        assert s["checked"] == "ko", f"tab-set {i}: {s['checked']!r} selected by default, expected ko"
+        text = " ".join(s["shown"])
+        assert HANGUL.search(text), f"tab-set {i}: shown panel has no Hangul: {text[:80]!r}"
+
+
+def test_english_tab_switches_every_set(visit):
+    assert visit["english_labels"], "no 'English' tab label to click"
+    sets = _lang_sets(visit["tabs_en"])
+    for i, s in enumerate(sets):
+        assert s["checked"] == "en", f"tab-set {i} stayed on {s['checked']!r} after clicking English"
+        text = " ".join(s["shown"])
+        assert len(ENGLISH_WORD.findall(text)) >= 3, f"tab-set {i}: shown panel is not English: {text[:80]!r}"
+        assert not HANGUL.search(text), f"tab-set {i}: Korean still visible: {text[:80]!r}"
+
+
+def test_images_load(visit):
+    assert visit["images"], "no <img> on the page"
+    broken = [i["src"] for i in visit["images"] if not i["ok"]]
+    assert not broken, f"images with naturalWidth 0: {broken}"
+
+
+def test_mathjax_typesets(visit):
+    assert visit["mjx"] > 0, "no mjx-container: MathJax did not typeset"
+
+
+def test_hangul_uses_nanum_gothic(visit):
+    assert visit["fonts_check"], 'document.fonts.check(\'16px "Nanum Gothic"\', "가나다") is false'
+    assert visit["nanum_faces_loaded"] > 0, "no Nanum Gothic font face loaded"
+    hf = visit["hangul_font"]
+    assert hf, "no visible Hangul text element found"
+    assert "Nanum Gothic" in hf["family"], f"computed font-family of {hf['text']!r}: {hf['family']}"
+    drawn = {f["familyName"]: f["glyphCount"] for f in visit["platform_fonts"]}
+    assert any("Nanum" in name and n > 0 for name, n in drawn.items()), (
+        f"Hangul in {hf['text']!r} was drawn with {drawn}, not the Nanum Gothic web font")
+
+
+def test_no_request_leaves_loopback(visit):
+    outside = []
+    for url in visit["requests"]:
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "about", "blob", "file"):
+            continue
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname == "127.0.0.1":
+            continue
+        outside.append(url)
+    assert not outside, f"requests left the loopback: {outside}"
+    assert not visit["failed"], f"failed requests: {visit['failed']}"
+    assert not visit["bad_responses"], f"HTTP errors (missing vendored files?): {visit['bad_responses']}"
+
+
+def test_no_javascript_errors(visit):
+    assert not visit["errors"], f"uncaught JavaScript errors: {visit['errors']}"
+
+
+def test_screenshots_written(visit):
+    for shot in visit["screenshots"]:
+        assert shot.is_file() and shot.stat().st_size > 20_000, f"screenshot missing or blank: {shot}"

@@ -1,0 +1,68 @@
+"""The power-law fit recovers a known exponent from noisy data, and the CLI prints it as JSON."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from scalinglaws.fit import fit_power_law
+from scalinglaws.cli import main
+
+
+def synthetic(alpha=0.076, n_c=8.8e13, n=9, noise=0.01, seed=1):
+    rng = np.random.default_rng(seed)
+    x = np.geomspace(1e3, 1e7, n)
+    y = (n_c / x) ** alpha * np.exp(rng.normal(0, noise, n))
+    return x, y
+
+
+def test_recovers_known_exponent_within_interval():
+    x, y = synthetic()
+    fit = fit_power_law(x, y, n_boot=300, seed=0)
+    assert fit.alpha_ci[0] < 0.076 < fit.alpha_ci[1]
+    assert fit.alpha == pytest.approx(0.076, abs=0.01)
+    assert fit.decades == pytest.approx(4.0)
+    assert fit.n == 9 and fit.n_boot == 300
+
+
+def test_interval_covers_truth_in_most_trials():
+    hits = 0
+    for seed in range(20):
+        x, y = synthetic(alpha=0.3, n_c=1e4, noise=0.03, seed=seed)
+        fit = fit_power_law(x, y, n_boot=200, seed=seed)
+        hits += fit.alpha_ci[0] <= 0.3 <= fit.alpha_ci[1]
+    assert hits >= 15   # percentile bootstrap of 9 points under-covers a little
+
+
+def test_exact_data_fits_exactly():
+    x = np.geomspace(10, 1e5, 6)
+    fit = fit_power_law(x, (1e3 / x) ** 0.5, n_boot=50)
+    assert fit.alpha == pytest.approx(0.5, rel=1e-6)
+    assert fit.x_c == pytest.approx(1e3, rel=1e-5)
+    assert fit.predict([1e3])[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("x,y,msg", [([1, 2], [1, 2], "at least 3"), ([1, 2, -3], [1, 1, 1], "positive"),
+                                     ([2, 2, 2], [1, 2, 3], "all x are equal")])
+def test_bad_input_is_refused(x, y, msg):
+    with pytest.raises(ValueError, match=msg):
+        fit_power_law(x, y)
+
+
+def test_cli_fit_power_prints_json(tmp_path, capsys):
+    x, y = synthetic()
+    csv = tmp_path / "points.csv"
+    csv.write_text("N,loss\n" + "\n".join(f"{a},{b}" for a, b in zip(x, y)))
+    assert main(["fit", "power", "--csv", str(csv), "--x", "N", "--y", "loss", "--boot", "100"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["alpha_ci"][0] < 0.076 < out["alpha_ci"][1]
+    assert set(out) >= {"alpha", "x_c", "alpha_ci", "x_c_ci", "decades", "n"}
+    # a missing column is a clear error, not a traceback
+    assert main(["fit", "power", "--csv", str(csv), "--x", "N", "--y", "nope"]) == 2
+    assert "no column" in capsys.readouterr().err
+
+
+def test_console_script_is_installed(tmp_path):
+    exe = subprocess.run([sys.executable, "-m", "scalinglaws.cli", "grid", "list"], capture_output=True, text=True)
+    assert exe.returncode == 0 and "cpu-default" in exe.stdout

@@ -1,0 +1,86 @@
+"""Grids: the smoke grid through papermill, failing slices, skipping, submitit."""
+import json
+
+import nbformat
+import pytest
+
+from scalinglaws.cli import main
+from scalinglaws.grid import GRIDS, get_grid, make_slices, run_grid
+from scalinglaws.runs import load_grid, read_record
+
+SMOKE = get_grid("smoke")
+
+
+def test_named_grids_are_well_formed():
+    for grid in GRIDS.values():
+        ids = [r.run_id for r in grid.runs]
+        assert len(ids) == len(set(ids)) and grid.description
+        for run in grid.runs:
+            run.train_config   # validates
+    default = get_grid("cpu-default")
+    sizes = [r.cost for r in default.runs]
+    assert len(default.runs) >= 7 and all(r.config["model"]["n_layer"] >= 2 for r in default.runs)
+    assert sizes == sorted(sizes)
+
+
+def test_unknown_grid_is_a_clear_error(capsys):
+    with pytest.raises(KeyError, match="known grids: .*cpu-default"):
+        get_grid("cpu-defualt")
+    assert main(["grid", "run", "cpu-defualt"]) == 2
+    assert "unknown grid 'cpu-defualt'" in capsys.readouterr().err
+
+
+def test_slices_put_expensive_runs_first():
+    runs = get_grid("cpu-default").runs
+    assert make_slices(runs)[0][0].run_id == max(runs, key=lambda r: r.cost).run_id
+    two = make_slices(runs, slice_size=4)
+    assert len(two) == 2 and sorted(r.run_id for s in two for r in s) == sorted(r.run_id for r in runs)
+
+
+def test_smoke_grid_through_papermill(tmp_path, capsys):
+    assert main(["grid", "run", "smoke", "--runs-dir", str(tmp_path), "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2 to train" in out and "complete" in out
+    df = load_grid(tmp_path / "smoke")
+    assert sorted(df["run_id"]) == sorted(r.run_id for r in SMOKE.runs)
+    for _, row in df.iterrows():
+        assert row["val_loss"] < row["curve"][0]["val_loss"]      # finite and decreasing
+    # the executed notebook is kept beside the records, with its parameters
+    nb = nbformat.read(tmp_path / "smoke" / "_slices" / "L2-d8.ipynb", as_version=4)
+    assert nb.metadata.papermill.parameters["run_ids"] == ["L2-d8"]
+    record = read_record(tmp_path / "smoke" / "L2-d8")
+    assert record["provenance"]["notebook"].endswith("L2-d8.ipynb")
+    assert (tmp_path / "smoke" / "_corpus" / "default-v4096-s1234.json").exists()
+    # a second call trains nothing
+    assert main(["grid", "run", "smoke", "--runs-dir", str(tmp_path)]) == 0
+    assert "2 runs complete, 0 to train" in capsys.readouterr().out
+
+
+def test_failing_slices_do_not_stop_the_grid(tmp_path, capsys):
+    base = SMOKE.runs[0].config
+    grid_file = tmp_path / "mixed.json"
+    grid_file.write_text(json.dumps({"name": "mixed", "runs": [
+        {"run_id": "ok", "config": base},
+        {"run_id": "diverges", "config": {**base, "lr": 50.0, "warmup_tokens": 4096}},
+        {"run_id": "crashes", "config": {**base, "corpus": str(tmp_path / "no-such-corpus.txt")}},
+    ]}))
+    summary = run_grid(str(grid_file), tmp_path / "runs", workers=2, log=lambda *a: None)
+    states = {r: read_record(tmp_path / "runs" / "mixed" / r) for r in ("ok", "diverges", "crashes")}
+    assert states["ok"]["status"] == "complete"
+    assert states["diverges"]["status"] == "failed" and "diverged" in states["diverges"]["reason"] \
+        or "non-finite" in states["diverges"]["reason"]
+    assert states["crashes"]["status"] == "failed" and "crashed" in states["crashes"]["reason"]
+    assert sorted(s["slice"] for s in summary.failed_slices) == ["crashes", "diverges"]
+    table = summary.table()
+    assert "FAILED" in table and "reason:" in table
+    assert (tmp_path / "runs" / "mixed" / "_slices" / "crashes.ipynb").exists()
+    # the CLI exits non-zero when a slice failed, and retries only the unfinished runs
+    assert main(["grid", "run", str(grid_file), "--runs-dir", str(tmp_path / "runs"), "--only", "ok"]) == 0
+    assert "1 runs complete, 0 to train" in capsys.readouterr().out
+
+
+def test_submitit_local_executor(tmp_path):
+    summary = run_grid("smoke", tmp_path, engine="submitit", cluster="local", only=["L2-d16"], log=lambda *a: None)
+    assert [s["ok"] for s in summary.slices] == [True]
+    assert read_record(tmp_path / "smoke" / "L2-d16")["status"] == "complete"
+    assert any((tmp_path / "smoke" / "_submitit").iterdir())
