@@ -530,10 +530,27 @@ def _source_info(source: str, spec: str) -> dict:
     return {**info, "docs": {}, "bytes": {}, "duplicates_dropped": 0}
 
 
-def describe(pc: PreparedCorpus):
-    """One row per split: documents, tokens, text bytes and bytes per token (for the methods chapter)."""
+def describe(pc: "PreparedCorpus | dict"):
+    """One row per split: documents, tokens, text bytes and bytes per token (for the methods chapter).
+
+    Takes a prepared corpus or just its manifest (the book reads the copy kept beside the runs).
+    """
     import pandas as pd
+    manifest = pc if isinstance(pc, dict) else pc.manifest
     rows = [dict(split=s, docs=v["docs"], tokens=v["tokens"], bytes=v["text_bytes"],
                  bytes_per_token=round(v["text_bytes"] / max(v["tokens"], 1), 2))
-            for s, v in pc.manifest["splits"].items()]
+            for s, v in manifest["splits"].items()]
     return pd.DataFrame(rows).set_index("split")
+
+
+def describe_sources(manifest: dict):
+    """One row per source: package, version, licence, and documents per split."""
+    import pandas as pd
+    rows = []
+    for name, src in manifest["sources"].items():
+        docs = src.get("docs", {})
+        rows.append(dict(source=name, package=src.get("package"), version=src.get("version"),
+                         what=src.get("what"), licence=src.get("licence"),
+                         docs=sum(docs.values()), splits=", ".join(f"{k} {v}" for k, v in sorted(docs.items())),
+                         duplicates_dropped=src.get("duplicates_dropped", 0)))
+    return pd.DataFrame(rows).set_index("source")

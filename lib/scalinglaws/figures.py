@@ -39,7 +39,7 @@ def setup_style() -> None:
     matplotlib.rcParams.update({
         "font.family": ["DejaVu Sans", KOREAN_FONT],
         "figure.figsize": (6.4, 4.2), "figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight",
-        "axes.grid": True, "grid.alpha": 0.3, "grid.which": "both", "axes.spines.top": False,
+        "axes.grid": True, "grid.alpha": 0.3, "axes.grid.which": "major", "axes.spines.top": False,
         "axes.spines.right": False, "legend.frameon": False, "legend.fontsize": 8.5,
         "axes.titlesize": 11, "axes.labelsize": 10,
     })
@@ -60,6 +60,16 @@ def _decade_ticks(ax):
 
     ax.xaxis.set_major_locator(LogLocator(base=10))
     ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _loss_ticks(ax):
+    """Plain numbers (5, 6, 7 …) on a logarithmic loss axis, no 10^0 labels."""
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=np.arange(1, 10)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1, 10, 0.5)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_power_law(x, y, fit=None, *, ax=None, xlabel="", ylabel="손실 / test loss (nats)", label="ours",
@@ -87,10 +97,7 @@ def plot_power_law(x, y, fit=None, *, ax=None, xlabel="", ylabel="손실 / test 
     ax.set_xscale("log")
     ax.set_yscale("log")
     _decade_ticks(ax)
-    from matplotlib.ticker import FormatStrFormatter, LogLocator
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0)))
-    ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1, 10) * 0.5))
-    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    _loss_ticks(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper right")
@@ -131,9 +138,7 @@ def plot_learning_curves(curves, *, x="tokens", y="val_loss", ax=None, xlabel="�
     fig.colorbar(sm, ax=ax, label="N (비임베딩 / non-embedding)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    from matplotlib.ticker import FormatStrFormatter, LogLocator
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=np.arange(1, 10)))
-    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    _loss_ticks(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return fig, ax

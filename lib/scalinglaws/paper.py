@@ -46,3 +46,12 @@ def published(symbol: str) -> Published:
         return PUBLISHED[symbol]
     except KeyError:
         raise KeyError(f"no published value {symbol!r}; known: {', '.join(PUBLISHED)}") from None
+
+
+def compare(symbol: str, fit, quantity: str, x_name: str = "N") -> dict:
+    """One row of a side-by-side table: our fitted exponent and the published one, labelled."""
+    ref = published(symbol)
+    return {"quantity": quantity, "ours": round(fit.alpha, 4),
+            "ours 95% CI": f"[{fit.alpha_ci[0]:.4f}, {fit.alpha_ci[1]:.4f}]",
+            "our range": f"{x_name} = {fit.x_min:.2g} … {fit.x_max:.2g} ({fit.decades:.1f} decades, {fit.n} runs)",
+            "Kaplan et al. 2020": ref.value, "where": ref.where}

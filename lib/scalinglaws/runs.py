@@ -173,7 +173,15 @@ def flatten(record: dict) -> dict:
     for split, loss in final.get("eval", {}).items():
         row[f"loss_{split}"] = loss
     row["curve"] = record["curve"]
+    row["config"] = cfg
+    row["machine"] = record["provenance"].get("machine")
     return row
+
+
+def grid_corpora(grid_dir: Path) -> dict:
+    """Manifests of the corpora a grid was trained on, kept in ``<grid>/_corpus/`` by the runner."""
+    folder = Path(grid_dir) / "_corpus"
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
 
 
 def curves(df: pd.DataFrame) -> pd.DataFrame:

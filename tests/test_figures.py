@@ -1,0 +1,42 @@
+"""Figures: the Korean font is registered from the installed package and Hangul draws without warnings."""
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from scalinglaws import figures  # noqa: E402
+from scalinglaws.fit import fit_power_law  # noqa: E402
+
+
+def test_korean_font_ships_with_a_package():
+    paths = figures.korean_font_files()
+    assert paths and all(p.exists() for p in paths)
+    figures.setup_style()
+    assert "NanumGothic" in {f.name for f in font_manager.fontManager.ttflist}
+    assert matplotlib.rcParams["font.family"][:2] == ["DejaVu Sans", "NanumGothic"]
+
+
+def test_hangul_renders_without_glyph_warnings(tmp_path):
+    x = np.geomspace(1e3, 1e6, 6)
+    y = (1e9 / x) ** 0.08
+    runs = pd.DataFrame({"N": x, "N_total": x * 10, "n_layer": [2, 2, 2, 3, 4, 4], "val_loss": y,
+                         "curve": [[{"tokens": t, "val_loss": v} for t, v in ((1e3, 8.0), (1e6, yi))] for yi in y]})
+    curves = pd.DataFrame([{**c, "N": n} for n, cs in zip(x, runs["curve"]) for c in cs])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig, _ = figures.plot_power_law(x, y, fit_power_law(x, y, n_boot=20), xlabel="비임베딩 매개변수 N",
+                                        reference_slope=0.076, point_labels=[f"m{i}" for i in range(6)])
+        fig.savefig(tmp_path / "a.png")
+        fig, _ = figures.plot_loss_by_depth(runs, x="N_total", xlabel="전체 매개변수")
+        fig.savefig(tmp_path / "b.png")
+        fig, _ = figures.plot_learning_curves(curves)
+        fig.savefig(tmp_path / "c.png")
+        plt.close("all")
+    glyph = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from font" in str(w.message)]
+    assert not glyph, glyph
+    assert all((tmp_path / f).stat().st_size > 10_000 for f in ("a.png", "b.png", "c.png"))
