@@ -1,5 +1,6 @@
 # The two commands (README):  make book   and   make test
 # Everything else here is what they call; each step is idempotent and skips work already done.
+# Your own runs:  make book RUNS=runs/mine   trains the default grid into runs/mine and builds the book from it.
 PY      ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
@@ -40,9 +41,9 @@ _static/vendor/.versions: tools/vendor_assets.sh
 train: setup
 	$(BIN)/scalinglaws grid run $(GRID) --runs-dir $(RUNS) --workers $(WORKERS)
 
-## Build the HTML (strict; every chapter is re-executed, so the book always follows the run records).
+## Build the HTML from the records in RUNS (strict; every chapter is re-executed, so the book always follows them).
 html: setup
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
+	PATH="$(abspath $(BIN)):$$PATH" SCALINGLAWS_REFERENCE="$(abspath $(RUNS))" $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "book: $(abspath _build/html/index.html)"
 
 clean:

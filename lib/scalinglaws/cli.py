@@ -38,7 +38,8 @@ def cmd_grid_run(args) -> int:
     from .grid import run_grid
     summary = run_grid(args.name, Path(args.runs_dir) if args.runs_dir else None, workers=args.workers,
                        threads=args.threads, engine=args.engine, cluster=args.cluster, slice_size=args.slice_size,
-                       only=args.only, retrain_stale=args.retrain_stale, timeout_s=args.timeout)
+                       only=args.only, retrain_stale=args.retrain_stale, timeout_s=args.timeout,
+                       progress=sys.stderr.isatty())
     print(summary.table())
     return 1 if summary.failed_slices else 0
 

@@ -253,7 +253,8 @@ class GridSummary:
 
 def run_grid(name: str, runs_dir: Path | None = None, *, workers: int = 2, threads: int = 1,
              engine: str = "local", cluster: str | None = None, slice_size: int = 1, only=None,
-             retrain_stale: bool = False, timeout_s: float | None = None, log=print) -> GridSummary:
+             retrain_stale: bool = False, timeout_s: float | None = None, progress: bool = False,
+             log=print) -> GridSummary:
     """Train every missing run of a grid; see the module docstring."""
     grid = get_grid(name)
     runs_dir = Path(runs_dir) if runs_dir else runs_root()
@@ -294,11 +295,14 @@ def run_grid(name: str, runs_dir: Path | None = None, *, workers: int = 2, threa
     if not slices:
         pass
     elif engine == "local":
-        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        from tqdm.auto import tqdm
+        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool, \
+                tqdm(total=len(args), desc=f"grid {grid.name}", unit="slice", disable=not progress) as bar:
             futures = [pool.submit(execute_slice, *a) for a in args]
             for fut in as_completed(futures):
                 result = fut.result()
                 summary.slices.append(result)
+                bar.update(1)
                 log(f"slice {result['slice']}: {'ok' if result['ok'] else 'FAILED ' + result['error']} "
                     f"({result['wall_s']} s)")
     elif engine == "submitit":

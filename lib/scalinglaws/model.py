@@ -31,6 +31,15 @@ KAPLAN_LR_INTERCEPT = 0.003239   # Kaplan App D.6, Eq D.1: LR(N) â‰ˆ 0.003239 âˆ
 KAPLAN_LR_SLOPE = 0.0001395
 
 
+def from_dict(cls, d: dict, what: str):
+    """Build dataclass ``cls`` from a dict, refusing unknown fields with a clear message."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - names
+    if unknown:
+        raise ValueError(f"unknown {what} fields {sorted(unknown)}; known: {sorted(names)}")
+    return cls(**d)
+
+
 @dataclass(frozen=True)
 class ModelShape:
     """A decoder's shape. ``n_head`` must divide ``d_model``."""
@@ -57,11 +66,7 @@ class ModelShape:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelShape":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown model shape fields {sorted(unknown)}; known: {sorted(names)}")
-        return cls(**d)
+        return from_dict(cls, d, "model shape")
 
     @property
     def d_head(self) -> int:

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from .model import ModelShape, accounting, build_model, kaplan_lr, lm_loss
+from .model import ModelShape, accounting, build_model, from_dict, kaplan_lr, lm_loss
 from .paths import repo_root
 from .runs import config_hash, read_record, RecordError, write_json_atomic, write_record
 
@@ -104,11 +104,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown training config fields {sorted(unknown)}")
-        return cls(**d)
+        return from_dict(cls, d, "training config")
 
     # Derived quantities -------------------------------------------------------------------
     @property
