@@ -102,3 +102,22 @@ def test_killed_run_resumes_to_the_same_loss(tmp_path):
     assert done["final"]["val_loss"] == whole["final"]["val_loss"]
     assert [c["val_loss"] for c in done["curve"]] == [c["val_loss"] for c in whole["curve"]]
     assert done["provenance"]["started"] == interrupted["provenance"]["started"]
+
+
+def test_early_stopping_keeps_best(tmp_path, monkeypatch):
+    import scalinglaws.train as train_module
+    losses = iter([5.0, 4.0, 4.5, 4.6, 4.7] + [4.8] * 50)
+    monkeypatch.setattr(train_module, "evaluate", lambda *a, **k: next(losses))
+    config = TrainConfig(**{**TINY, "early_stopping_patience": 1})
+    record = train_run(config, tmp_path / "run", progress=False)
+    steps = config.eval_steps()
+    assert record["status"] == "complete" and record["final"]["stopped_early"]
+    assert record["final"]["best_val_loss"] == 4.0 and record["final"]["best_step"] == steps[1]
+    assert record["final"]["steps"] == steps[3] < config.steps
+
+
+def test_bf16_and_data_subset(tmp_path):
+    record = train_run({**TINY, "bf16": True, "train_subset_tokens": 20_000}, tmp_path / "run", progress=False)
+    assert record["status"] == "complete" and math.isfinite(record["final"]["val_loss"])
+    with pytest.raises(ValueError, match="exceeds the corpus"):
+        train_run({**TINY, "train_subset_tokens": 10**10}, tmp_path / "too-big", progress=False)
