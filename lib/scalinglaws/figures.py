@@ -18,6 +18,7 @@ import numpy as np
 
 KOREAN_FONT = "NanumGothic"
 COLORS = {"ours": "#1f5fa8", "fit": "#c0392b", "paper": "#7f7f7f", "alt": "#e08e0b"}
+DEPTH_COLORS = ["#1f5fa8", "#e08e0b", "#2a9d3f", "#c0392b", "#7b4ea3", "#8c564b", "#17a2b8"]   # one per depth
 
 
 def korean_font_files() -> list[Path]:
@@ -106,14 +107,11 @@ def plot_power_law(x, y, fit=None, *, ax=None, xlabel="", ylabel="손실 / test 
 
 def plot_loss_by_depth(df, *, x="N_total", ax=None, xlabel="", ylabel="손실 / test loss (nats)"):
     """Fig 6 style: loss against a parameter count, one colour per depth."""
-    import matplotlib.pyplot as plt
-
     fig, ax = _new_axes(ax)
     depths = sorted(df["n_layer"].unique())
-    cmap = plt.get_cmap("viridis", max(2, len(depths)))
     for i, depth in enumerate(depths):
         part = df[df["n_layer"] == depth].sort_values(x)
-        ax.plot(part[x], part["val_loss"], "o-", color=cmap(i), ms=6, lw=1,
+        ax.plot(part[x], part["val_loss"], "o-", color=DEPTH_COLORS[i % len(DEPTH_COLORS)], ms=6, lw=1,
                 label=f"{depth}층 / {depth} layer{'s' if depth > 1 else ''}")
     ax.set_xscale("log")
     _decade_ticks(ax)
