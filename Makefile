@@ -41,8 +41,12 @@ _static/vendor/.versions: tools/vendor_assets.sh
 train: setup
 	$(BIN)/scalinglaws grid run $(GRID) --runs-dir $(RUNS) --workers $(WORKERS)
 
-## Build the HTML from the records in RUNS (strict; every chapter is re-executed, so the book always follows them).
+## Build the HTML from the records in RUNS. Chapters run through jupyter-cache, which keys on a chapter's code only,
+## so the cache is dropped whenever the run records or the library change: the book always follows the records.
 html: setup
+	@key=$$(find "$(RUNS)" lib/scalinglaws -name '*.json' -o -name '*.py' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16); \
+	if [ "$$key" != "$$(cat _build/.inputs-key 2>/dev/null)" ]; then rm -rf _build/.jupyter_cache; fi; \
+	mkdir -p _build && echo "$$key" > _build/.inputs-key
 	PATH="$(abspath $(BIN)):$$PATH" SCALINGLAWS_REFERENCE="$(abspath $(RUNS))" $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "book: $(abspath _build/html/index.html)"
 
