@@ -66,3 +66,11 @@ def test_cli_fit_power_prints_json(tmp_path, capsys):
 def test_console_script_is_installed(tmp_path):
     exe = subprocess.run([sys.executable, "-m", "scalinglaws.cli", "grid", "list"], capture_output=True, text=True)
     assert exe.returncode == 0 and "cpu-default" in exe.stdout
+
+
+def test_local_exponents_show_bending():
+    from scalinglaws.fit import local_exponents
+    y4 = (1e8 / 1e4) ** 0.1
+    x = np.array([1e5, 1e3, 1e4])                       # unsorted on purpose
+    y = np.array([y4 * 10 ** -0.05, (1e8 / 1e3) ** 0.1, y4])   # slope 0.1, then 0.05
+    assert local_exponents(x, y) == pytest.approx([0.1, 0.05])

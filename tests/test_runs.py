@@ -90,3 +90,10 @@ def test_missing_grid_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no grid folder"):
         load_grid(tmp_path / "nope")
     assert read_grid(tmp_path / "nope") == ([], [])
+
+
+def test_loss_drop_after():
+    from scalinglaws.runs import loss_drop_after
+    curve = [{"tokens": t, "val_loss": v} for t, v in ((10, 8.0), (40, 6.0), (60, 5.5), (100, 5.0))]
+    assert loss_drop_after(curve, 0.5) == pytest.approx(1.0)
+    assert loss_drop_after(curve, 0.05) == pytest.approx(3.0)

@@ -93,6 +93,13 @@ def fit_power_law(x, y, n_boot: int = 1000, seed: int = 0) -> PowerLawFit:
         rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_boot=len(boots), seed=seed)
 
 
+def local_exponents(x, y) -> np.ndarray:
+    """Slopes −Δlog y / Δlog x between neighbouring points (sorted by x): how a power law bends."""
+    order = np.argsort(np.asarray(x, dtype=float))
+    logx, logy = np.log(np.asarray(x, float)[order]), np.log(np.asarray(y, float)[order])
+    return -np.diff(logy) / np.diff(logx)
+
+
 def fit_power_law_csv(path, x_col: str, y_col: str, n_boot: int = 1000, seed: int = 0) -> PowerLawFit:
     """The command-line fit: read two columns of a CSV file and fit them."""
     import pandas as pd

@@ -187,6 +187,14 @@ def grid_corpora(grid_dir: Path) -> dict:
     return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
 
 
+def loss_drop_after(curve: list, fraction: float = 0.5, key: str = "val_loss") -> float:
+    """How much ``key`` fell after the last curve point within the first ``fraction`` of the tokens."""
+    c = pd.DataFrame(curve)
+    before = c[c["tokens"] <= c["tokens"].iloc[-1] * fraction]
+    start = before[key].iloc[-1] if not before.empty else c[key].iloc[0]
+    return float(start - c[key].iloc[-1])
+
+
 def curves(df: pd.DataFrame) -> pd.DataFrame:
     """Learning curves of a grid table in long form: one row per (run, curve point)."""
     parts = []
