@@ -18,7 +18,6 @@ import dataclasses
 import json
 import os
 import time
-import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path

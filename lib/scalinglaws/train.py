@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ import torch
 from . import __version__
 from .model import ModelShape, accounting, build_model, from_dict, kaplan_lr, lm_loss
 from .paths import repo_root
-from .runs import config_hash, read_record, RecordError, write_json_atomic, write_record
+from .runs import config_hash, read_record, RecordError, write_record
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
