@@ -177,7 +177,8 @@ def flatten(record: dict) -> dict:
         row[f"loss_{split}"] = loss
     row["curve"] = record["curve"]
     row["config"] = cfg
-    row["machine"] = record["provenance"].get("machine")
+    for key in ("machine", "started", "finished"):
+        row[key] = record["provenance"].get(key)
     return row
 
 
