@@ -40,3 +40,19 @@ def test_hangul_renders_without_glyph_warnings(tmp_path):
     glyph = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from font" in str(w.message)]
     assert not glyph, glyph
     assert all((tmp_path / f).stat().st_size > 10_000 for f in ("a.png", "b.png", "c.png"))
+
+
+def test_methods_figures_from_reference_runs(tmp_path):
+    from scalinglaws.paths import repo_root
+    from scalinglaws.runs import load_grid
+
+    runs = load_grid(repo_root() / "runs" / "reference" / "cpu-default")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig, ax = figures.plot_accounting_shares(runs)
+        fig.savefig(tmp_path / "shares.png")
+        fig, ax = figures.plot_lr_schedules(runs.iloc[[0, -1]])
+        fig.savefig(tmp_path / "lr.png")
+        plt.close("all")
+    assert not [w for w in caught if "Glyph" in str(w.message)]
+    assert len(ax.get_lines()) == 4   # a schedule line and the recorded points per run

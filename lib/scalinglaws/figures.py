@@ -140,3 +140,36 @@ def plot_learning_curves(curves, *, x="tokens", y="val_loss", ax=None, xlabel="�
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return fig, ax
+
+
+def plot_accounting_shares(runs, *, ax=None):
+    """What C = 6N leaves out: the embedding share of parameters, the head and attention shares of compute."""
+    fig, ax = _new_axes(ax)
+    total = runs["flops_head_attn"]
+    ax.plot(runs["N"], runs["N_embedding"] / runs["N_total"], "o-", label="매개변수 중 임베딩 비율 / embedding share of parameters")
+    ax.plot(runs["N"], (runs["flops_head"] - runs["flops_6N"]) / total, "s-",
+            label="계산량 중 출력층 비율 / head share of compute")
+    ax.plot(runs["N"], (total - runs["flops_head"]) / total, "^-", label="계산량 중 어텐션 비율 / attention share of compute")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("비임베딩 매개변수 N / non-embedding parameters N")
+    ax.set_ylabel("비율 / share")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    return fig, ax
+
+
+def plot_lr_schedules(runs, *, ax=None):
+    """Each run's learning-rate schedule from its config (lines) and as recorded on its curve (dots)."""
+    from .train import TrainConfig
+
+    fig, ax = _new_axes(ax)
+    for _, run in runs.iterrows():
+        cfg = TrainConfig.from_dict(run["config"])
+        steps = np.arange(cfg.steps)
+        line, = ax.plot(steps + 1, [cfg.lr_at(i, int(run["N"])) for i in steps], lw=1.4,
+                        label=f"{run['run_id']} (N={run['N']:.2g})")
+        ax.plot([c["step"] for c in run["curve"]], [c["lr"] for c in run["curve"]], "o", ms=3, color=line.get_color())
+    ax.set_xlabel("최적화 단계 / optimizer step")
+    ax.set_ylabel("학습률 / learning rate")
+    ax.legend()
+    return fig, ax

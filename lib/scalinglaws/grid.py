@@ -201,9 +201,7 @@ def mark_failed(grid: Grid, grid_dir: Path, run_ids, reason: str) -> None:
         run_dir = grid_dir / run_id
         try:
             record = read_record(run_dir)
-            if record["status"] == "complete":
-                continue
-            if record["status"] == "failed":   # the run recorded its own, more precise, reason
+            if record["status"] in ("complete", "failed"):   # a failed run recorded its own, more precise, reason
                 continue
         except RecordError:
             from .model import accounting
@@ -256,6 +254,8 @@ def run_grid(name: str, runs_dir: Path | None = None, *, workers: int = 2, threa
              log=print) -> GridSummary:
     """Train every missing run of a grid; see the module docstring."""
     grid = get_grid(name)
+    if engine not in ("local", "submitit"):
+        raise ValueError(f"unknown engine {engine!r}; use 'local' or 'submitit'")
     runs_dir = Path(runs_dir) if runs_dir else runs_root()
     grid_dir = runs_dir / grid.name
     summary = GridSummary(grid.name, grid_dir, grid_arg=name)
@@ -291,9 +291,7 @@ def run_grid(name: str, runs_dir: Path | None = None, *, workers: int = 2, threa
     t0 = time.monotonic()
     grid_arg = name if name not in GRIDS else grid.name   # a grid file travels as its path
     args = [(grid_arg, [r.run_id for r in s], str(runs_dir), threads, None, timeout_s) for s in slices]
-    if not slices:
-        pass
-    elif engine == "local":
+    if engine == "local" and slices:
         from tqdm.auto import tqdm
         with ProcessPoolExecutor(max_workers=max(1, workers)) as pool, \
                 tqdm(total=len(args), desc=f"grid {grid.name}", unit="slice", disable=not progress) as bar:
@@ -304,10 +302,8 @@ def run_grid(name: str, runs_dir: Path | None = None, *, workers: int = 2, threa
                 bar.update(1)
                 log(f"slice {result['slice']}: {'ok' if result['ok'] else 'FAILED ' + result['error']} "
                     f"({result['wall_s']} s)")
-    elif engine == "submitit":
+    elif engine == "submitit" and slices:
         summary.slices.extend(submit_slices(args, grid_dir, cluster, threads, log))
-    else:
-        raise ValueError(f"unknown engine {engine!r}; use 'local' or 'submitit'")
     summary.wall_s = time.monotonic() - t0
     return summary
 
