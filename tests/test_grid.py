@@ -1,11 +1,12 @@
-"""Grids: the smoke grid through papermill, failing slices, skipping, submitit."""
+"""Grids and the runner: sweeps and ids, the smoke grid through papermill, failing slices, skipping, submitit."""
 import json
 
 import nbformat
 import pytest
 
 from scalinglaws.cli import main
-from scalinglaws.grid import GRIDS, get_grid, make_slices, run_grid
+from scalinglaws.grids import GRIDS, Grid, RunSpec, get_grid, gpt, sweep
+from scalinglaws.runner import make_slices, run_grid, run_slice
 from scalinglaws.runs import load_grid, read_record
 
 SMOKE = get_grid("smoke")
@@ -21,6 +22,34 @@ def test_named_grids_are_well_formed():
     sizes = [r.cost for r in default.runs]
     assert len(default.runs) >= 7 and all(r.config["model"]["n_layer"] >= 2 for r in default.runs)
     assert sizes == sorted(sizes)
+    assert [r.run_id for r in default.runs][:2] == ["L2-d8", "L2-d16"]
+
+
+def test_sweep_ids_come_from_the_axes_that_vary():
+    runs = sweep({"tokens": 10_000, "batch_tokens": 1024}, model=[gpt(2, 16), gpt(2, 32)], lr=[1e-3, 2e-3],
+                 seed=[0])
+    assert [r.run_id for r in runs] == ["L2-d16_lr0.001", "L2-d16_lr0.002", "L2-d32_lr0.001", "L2-d32_lr0.002"]
+    assert all(r.config["seed"] == 0 and r.config["tokens"] == 10_000 for r in runs)
+    assert [r.run_id for r in sweep({"model": gpt(2, 16)}, batch_tokens=[1024, 32768])] == ["b1024", "b32768"]
+    assert [r.run_id for r in sweep({"model": gpt(2, 16)})] == ["run"]
+    with pytest.raises(ValueError, match="non-empty list"):
+        sweep({"model": gpt(2, 16)}, lr=[])
+    with pytest.raises(ValueError, match="unknown training config fields"):
+        sweep({"model": gpt(2, 16)}, learning_rate=[1e-3, 2e-3])
+
+
+def test_grids_refuse_duplicate_ids():
+    run = RunSpec("a", SMOKE.runs[0].config)
+    with pytest.raises(ValueError, match="duplicate run ids \\['a'\\]"):
+        Grid("dup", "two runs with one id", (run, run))
+    with pytest.raises(ValueError, match="duplicate run ids"):
+        sweep({"model": gpt(2, 16)}, lr=[1e-3, 1.00001e-3])   # both print as lr0.001
+
+
+def test_grid_table_shows_what_varies():
+    table = get_grid("cpu-default").table()
+    assert list(table.index[:2]) == ["L2-d8", "L2-d16"]
+    assert {"n_layer", "d_model", "N", "tokens"} <= set(table.columns) and "lr" not in table.columns
 
 
 def test_unknown_grid_is_a_clear_error(capsys):
@@ -30,6 +59,12 @@ def test_unknown_grid_is_a_clear_error(capsys):
     assert "unknown grid 'cpu-defualt'" in capsys.readouterr().err
 
 
+def test_impossible_device_is_refused_before_training(tmp_path):
+    with pytest.raises(ValueError, match="unknown device"):
+        run_grid("smoke", tmp_path, device="tpu", log=lambda *a: None)
+    assert not (tmp_path / "smoke").exists()
+
+
 def test_slices_put_expensive_runs_first():
     runs = get_grid("cpu-default").runs
     assert make_slices(runs)[0][0].run_id == max(runs, key=lambda r: r.cost).run_id
@@ -37,20 +72,30 @@ def test_slices_put_expensive_runs_first():
     assert len(two) == 2 and sorted(r.run_id for s in two for r in s) == sorted(r.run_id for r in runs)
 
 
+def test_run_slice_without_a_notebook(tmp_path):
+    spec = SMOKE.runs[0]
+    records = run_slice([{"run_id": "plain", "config": spec.config}], tmp_path, grid="mine", log=lambda *a: None)
+    assert [r["status"] for r in records] == ["complete"]
+    record = read_record(tmp_path / "plain")
+    assert record["grid"] == "mine" and record["provenance"]["notebook"] is None
+
+
 def test_smoke_grid_through_papermill(tmp_path, capsys):
-    assert main(["grid", "run", "smoke", "--runs-dir", str(tmp_path), "--workers", "2"]) == 0
+    assert main(["grid", "run", "smoke", "--runs-dir", str(tmp_path), "--workers", "2", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "2 to train" in out and "complete" in out
     df = load_grid(tmp_path / "smoke")
     assert sorted(df["run_id"]) == sorted(r.run_id for r in SMOKE.runs)
     for _, row in df.iterrows():
         assert row["val_loss"] < row["curve"][0]["val_loss"]      # finite and decreasing
-    # the executed notebook is kept beside the records, with its parameters
+    # the executed notebook is kept beside the records, with its parameters: resolved configs, the device
     nb = nbformat.read(tmp_path / "smoke" / "_slices" / "L2-d8.ipynb", as_version=4)
-    assert nb.metadata.papermill.parameters["run_ids"] == ["L2-d8"]
+    params = nb.metadata.papermill.parameters
+    assert [r["run_id"] for r in params["runs"]] == ["L2-d8"] and params["device"] == "cpu"
+    assert params["runs"][0]["config"] == SMOKE.get("L2-d8").config
     record = read_record(tmp_path / "smoke" / "L2-d8")
     assert record["provenance"]["notebook"].endswith("L2-d8.ipynb")
-    assert (tmp_path / "smoke" / "_corpus" / "default-v4096-s1234.json").exists()
+    assert len(list((tmp_path / "smoke" / "_corpus").glob("default-*.json"))) == 1
     # a second call trains nothing
     assert main(["grid", "run", "smoke", "--runs-dir", str(tmp_path)]) == 0
     assert "2 runs complete, 0 to train" in capsys.readouterr().out
@@ -67,8 +112,8 @@ def test_failing_slices_do_not_stop_the_grid(tmp_path, capsys):
     summary = run_grid(str(grid_file), tmp_path / "runs", workers=2, log=lambda *a: None)
     states = {r: read_record(tmp_path / "runs" / "mixed" / r) for r in ("ok", "diverges", "crashes")}
     assert states["ok"]["status"] == "complete"
-    assert states["diverges"]["status"] == "failed" and "diverged" in states["diverges"]["reason"] \
-        or "non-finite" in states["diverges"]["reason"]
+    assert states["diverges"]["status"] == "failed"
+    assert "diverged" in states["diverges"]["reason"] or "non-finite" in states["diverges"]["reason"]
     assert states["crashes"]["status"] == "failed" and "crashed" in states["crashes"]["reason"]
     assert sorted(s["slice"] for s in summary.failed_slices) == ["crashes", "diverges"]
     table = summary.table()
@@ -77,6 +122,7 @@ def test_failing_slices_do_not_stop_the_grid(tmp_path, capsys):
     # the CLI exits non-zero when a slice failed, and retries only the unfinished runs
     assert main(["grid", "run", str(grid_file), "--runs-dir", str(tmp_path / "runs"), "--only", "ok"]) == 0
     assert "1 runs complete, 0 to train" in capsys.readouterr().out
+    assert main(["grid", "run", str(grid_file), "--runs-dir", str(tmp_path / "runs"), "--only", "diverges"]) == 1
 
 
 def test_submitit_local_executor(tmp_path):

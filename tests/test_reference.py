@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from scalinglaws.grid import get_grid
+from scalinglaws.grids import get_grid
 from scalinglaws.paths import repo_root
 from scalinglaws.runs import grid_corpora, iter_run_dirs, load_grid, read_record
 

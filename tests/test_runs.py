@@ -5,8 +5,8 @@ import warnings
 
 import pytest
 
-from scalinglaws.runs import (RecordError, curves, load_grid, read_grid, read_record, validate, write_json_atomic,
-                              write_record)
+from scalinglaws.runs import (RecordError, complete_record, curves, fail_record, load_grid, new_record, read_grid,
+                              read_record, traces, validate, write_json_atomic, write_record)
 
 
 def record(run_id="r1", status="complete", n=1000, loss=5.0):
@@ -60,7 +60,7 @@ def test_atomic_write_uses_rename(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", lambda a, b: (calls.append((a, b)), real(a, b)))
     write_record(tmp_path / "r", record())
     assert len(calls) == 1 and str(calls[0][1]).endswith("run.json")
-    assert read_record(tmp_path / "r")["schema"] == 1
+    assert read_record(tmp_path / "r")["schema"] == 2
 
 
 def test_loader_skips_and_reports_incomplete_and_corrupt(tmp_path):
@@ -84,6 +84,10 @@ def test_loader_skips_and_reports_incomplete_and_corrupt(tmp_path):
     assert len(caught) == 4
     long = curves(df)
     assert len(long) == 2 and set(long.columns) >= {"step", "tokens", "val_loss", "N"}
+    # compute per curve point under every accounting
+    small = long[long["run_id"] == "small"].iloc[0]
+    assert small["compute_6N"] == 4096 * 6 * 1000 and small["compute_head"] == 4096 * 20 * 1000
+    assert small["compute_head_attn"] == 4096 * 21 * 1000
 
 
 def test_missing_grid_is_a_clear_error(tmp_path):
@@ -92,8 +96,34 @@ def test_missing_grid_is_a_clear_error(tmp_path):
     assert read_grid(tmp_path / "nope") == ([], [])
 
 
+def test_loader_flattens_every_scalar_config_field(tmp_path):
+    r = record()
+    r["config"].update(tokens=99_999, dropout=0.1, betas=[0.9, 0.99])
+    r["trace"] = {"every": 2, "batch_tokens": 4096, "step": [2, 4], "train_loss": [6.0, 5.5],
+                  "grad_sq_micro": [1.0, None]}
+    write_record(tmp_path / "g" / "r1", r)
+    row = load_grid(tmp_path / "g").iloc[0]
+    assert row["d_model"] == 8 and row["vocab_size"] == 512 and row["dropout"] == 0.1
+    assert row["betas"] == (0.9, 0.99) and row["config_tokens"] == 99_999 and row["tokens"] == 4096
+    long = traces(load_grid(tmp_path / "g"))
+    assert list(long["step"]) == [2, 4] and set(long["every"]) == {2} and long["run_id"].iloc[0] == "r1"
+
+
+def test_record_builder_is_the_one_way_to_make_records(tmp_path):
+    acct = {"params": {"non_embedding": 10, "embedding": 5, "total": 15},
+            "flops_per_token": {"kaplan_6N": 60, "with_head": 90, "with_head_attn": 99}}
+    r = new_record(grid="g", run_id="x", config={"a": 1}, accounting=acct, provenance={"command": "c"})
+    assert r["status"] == "running" and r["schema"] == 2 and r["provenance"]["started"] is None
+    write_record(tmp_path / "x", r)
+    done = complete_record(dict(r), {"val_loss": 1.0}, "2026-01-01")
+    assert done["status"] == "complete" and done["provenance"]["finished"] == "2026-01-01"
+    with pytest.raises(RecordError, match="reason"):
+        fail_record(dict(r), "", None)
+    assert fail_record(dict(r), "boom", "t")["reason"] == "boom"
+
+
 def test_loss_drop_after():
-    from scalinglaws.runs import loss_drop_after
+    from scalinglaws.analysis import loss_drop_after
     curve = [{"tokens": t, "val_loss": v} for t, v in ((10, 8.0), (40, 6.0), (60, 5.5), (100, 5.0))]
     assert loss_drop_after(curve, 0.5) == pytest.approx(1.0)
     assert loss_drop_after(curve, 0.05) == pytest.approx(3.0)

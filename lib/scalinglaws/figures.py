@@ -160,11 +160,11 @@ def plot_accounting_shares(runs, *, ax=None):
 
 def plot_lr_schedules(runs, *, ax=None):
     """Each run's learning-rate schedule from its config (lines) and as recorded on its curve (dots)."""
-    from .train import TrainConfig
+    from .config import TrainConfig
 
     fig, ax = _new_axes(ax)
     for _, run in runs.iterrows():
-        cfg = TrainConfig.from_dict(run["config"])
+        cfg = TrainConfig.from_record(run["config"])
         steps = np.arange(cfg.steps)
         line, = ax.plot(steps + 1, [cfg.lr_at(i, int(run["N"])) for i in steps], lw=1.4,
                         label=f"{run['run_id']} (N={run['N']:.2g})")

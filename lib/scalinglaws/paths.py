@@ -39,3 +39,12 @@ def reference_runs() -> Path:
     """Committed results of real grids; the book is built from these."""
     env = os.environ.get("SCALINGLAWS_REFERENCE")
     return Path(env).resolve() if env else repo_root() / "runs" / "reference"
+
+
+def slice_template() -> Path:
+    """The papermill notebook the runner executes once per slice (``book/train/train_slice.md``).
+
+    This is the one place the library names a file of the book; ``SCALINGLAWS_TEMPLATE`` overrides it.
+    """
+    env = os.environ.get("SCALINGLAWS_TEMPLATE")
+    return Path(env).resolve() if env else repo_root() / "book" / "train" / "train_slice.md"

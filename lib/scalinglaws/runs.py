@@ -6,19 +6,26 @@ its record says ``"status": "running"``; only the last write says ``complete`` (
 with a reason). Loaders skip and report everything that is not complete, so a half-finished or
 crashed run never looks finished.
 
-Schema (``SCHEMA_VERSION`` 1; the README documents every field):
+One place builds records: ``new_record`` (status ``running``), then ``complete_record`` or
+``fail_record``; every write goes through ``write_record``, which validates. The README documents
+every field of the schema (``SCHEMA_VERSION``):
 
     status        "running" | "complete" | "failed"
     reason        why a run failed (absent otherwise)
     grid, run_id  where the record belongs
-    config        the full training configuration (``train.TrainConfig`` as a dict)
+    config        the full training configuration (``config.TrainConfig`` as a dict)
     config_hash   short hash of ``config``; a changed config means a different run
     params        {non_embedding, embedding, total}
     flops_per_token {kaplan_6N, with_head, with_head_attn}
-    curve         [{step, tokens, train_loss, val_loss, lr, wall_s}, ...] at log-spaced steps
-    final         {val_loss, best_val_loss, best_step, tokens, steps, wall_s, tokens_per_s, eval: {split: loss}}
-    corpus        {spec, vocab_size, path, manifest_sha256, train_tokens}
-    provenance    {command, commit, machine, torch, python, started, finished, notebook}
+    curve         [{step, tokens, epoch, train_loss, val_loss, lr, wall_s}, ...] at log-spaced steps
+    trace         dense per-step statistics in blocks of ``every`` steps (columns of equal length)
+    final         {val_loss, best_val_loss, best_step, weights, eval_step, tokens, steps, epochs, ..., eval}
+    corpus        {spec, vocab_size, path, manifest_sha256, train_tokens, windows}
+    provenance    {command, commit, library_sha256, machine, device, precision, torch, python, started, ...}
+
+Loading: ``load_grid`` gives one row per complete run with every scalar config field as a column;
+``curves`` gives the learning curves in long form with the compute of every point under each
+accounting; ``traces`` gives the dense per-step statistics in long form.
 """
 from __future__ import annotations
 
@@ -31,11 +38,12 @@ from pathlib import Path
 
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RECORD_NAME = "run.json"
 STATUSES = ("running", "complete", "failed")
 REQUIRED = ("status", "grid", "run_id", "config", "params", "flops_per_token", "curve", "provenance")
 REQUIRED_COMPLETE = ("final",)
+ACCOUNTINGS = {"6N": "kaplan_6N", "head": "with_head", "head_attn": "with_head_attn"}   # column suffix -> key
 
 
 class RecordError(ValueError):
@@ -72,6 +80,28 @@ def write_record(run_dir: Path, record: dict) -> None:
     record.setdefault("schema", SCHEMA_VERSION)
     validate(record)
     write_json_atomic(Path(run_dir) / RECORD_NAME, record)
+
+
+def new_record(*, grid: str, run_id: str, config: dict, accounting: dict, corpus: dict | None = None,
+               provenance: dict | None = None) -> dict:
+    """A record of a run that has started (status ``running``); the only place records are created."""
+    return {"schema": SCHEMA_VERSION, "status": "running", "grid": grid, "run_id": run_id, "config": config,
+            "config_hash": config_hash(config), "params": dict(accounting["params"]),
+            "flops_per_token": dict(accounting["flops_per_token"]), "curve": [], "trace": None,
+            "corpus": corpus or {}, "provenance": {"started": None, "finished": None, **(provenance or {})}}
+
+
+def complete_record(record: dict, final: dict, finished: str) -> dict:
+    record.update(status="complete", final=final)
+    record.pop("reason", None)
+    record["provenance"]["finished"] = finished
+    return validate(record)
+
+
+def fail_record(record: dict, reason: str, finished: str | None) -> dict:
+    record.update(status="failed", reason=reason)
+    record["provenance"]["finished"] = finished
+    return validate(record)
 
 
 def validate(record: dict) -> dict:
@@ -158,27 +188,35 @@ def load_grid(grid_dir: Path, report: bool = True) -> pd.DataFrame:
 
 
 def flatten(record: dict) -> dict:
-    """The scalar fields of a record as one table row (the curve stays a list)."""
-    cfg, final, model = record["config"], record.get("final", {}), record["config"].get("model", {})
-    row = {
-        "grid": record["grid"], "run_id": record["run_id"], "status": record["status"],
-        "n_layer": model.get("n_layer"), "d_model": model.get("d_model"), "n_head": model.get("n_head"),
-        "n_ctx": model.get("n_ctx"), "vocab_size": model.get("vocab_size"),
-        "N": record["params"]["non_embedding"], "N_embedding": record["params"]["embedding"],
-        "N_total": record["params"]["total"],
-        "flops_6N": record["flops_per_token"]["kaplan_6N"],
-        "flops_head": record["flops_per_token"]["with_head"],
-        "flops_head_attn": record["flops_per_token"]["with_head_attn"],
-        "batch_tokens": cfg.get("batch_tokens"), "lr": cfg.get("lr"), "seed": cfg.get("seed"),
-    }
-    for key in ("val_loss", "best_val_loss", "best_step", "tokens", "steps", "wall_s", "tokens_per_s"):
+    """The scalar fields of a record as one table row (the curve and trace stay lists).
+
+    Every scalar config field becomes a column under its own name (``model`` fields too:
+    ``n_layer``, ``d_model``...), except where a result has the same name: the config's planned
+    ``tokens`` is ``config_tokens`` (``tokens`` is what the run processed).
+    """
+    cfg, final = record["config"], record.get("final", {})
+    row = {"grid": record["grid"], "run_id": record["run_id"], "status": record["status"],
+           "N": record["params"]["non_embedding"], "N_embedding": record["params"]["embedding"],
+           "N_total": record["params"]["total"]}
+    for suffix, key in ACCOUNTINGS.items():
+        row[f"flops_{suffix}"] = record["flops_per_token"][key]
+    results = {"val_loss", "best_val_loss", "best_step", "weights", "eval_step", "tokens", "steps", "epochs",
+               "stopped_early", "wall_s", "train_s", "tokens_per_s"}
+    scalars = {**cfg.get("model", {}), **{k: v for k, v in cfg.items() if k != "model"}}
+    for key, value in scalars.items():
+        if isinstance(value, (list, tuple)):
+            value = tuple(value)
+        row[f"config_{key}" if key in results or key in row else key] = value
+    for key in sorted(results):
         row[key] = final.get(key)
     for split, loss in final.get("eval", {}).items():
         row[f"loss_{split}"] = loss
     row["curve"] = record["curve"]
+    row["trace"] = record.get("trace")
     row["config"] = cfg
-    for key in ("machine", "started", "finished"):
-        row[key] = record["provenance"].get(key)
+    prov = record["provenance"]
+    for key in ("machine", "device", "started", "finished", "commit", "library_sha256"):
+        row[key] = prov.get(key)
     return row
 
 
@@ -188,20 +226,39 @@ def grid_corpora(grid_dir: Path) -> dict:
     return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
 
 
-def loss_drop_after(curve: list, fraction: float = 0.5, key: str = "val_loss") -> float:
-    """How much ``key`` fell after the last curve point within the first ``fraction`` of the tokens."""
-    c = pd.DataFrame(curve)
-    before = c[c["tokens"] <= c["tokens"].iloc[-1] * fraction]
-    start = before[key].iloc[-1] if not before.empty else c[key].iloc[0]
-    return float(start - c[key].iloc[-1])
+RUN_COLUMNS = ("run_id", "N", "N_embedding", "N_total", "n_layer", "d_model", "batch_tokens", "lr", "seed")
 
 
-def curves(df: pd.DataFrame) -> pd.DataFrame:
-    """Learning curves of a grid table in long form: one row per (run, curve point)."""
+def curves(df: pd.DataFrame, columns=RUN_COLUMNS) -> pd.DataFrame:
+    """Learning curves of a grid table in long form: one row per (run, curve point).
+
+    Each point carries its training compute under every accounting, in FLOPs:
+    ``compute_6N`` = tokens × 6N, ``compute_head`` adds the LM head, ``compute_head_attn`` also attention.
+    """
     parts = []
     for _, run in df.iterrows():
         c = pd.DataFrame(run["curve"])
-        for key in ("run_id", "N", "N_total", "n_layer", "flops_6N", "flops_head", "flops_head_attn"):
-            c[key] = run[key]
+        for key in columns:
+            if key in run:
+                c[key] = run[key]
+        for suffix in ACCOUNTINGS:
+            c[f"flops_{suffix}"] = run[f"flops_{suffix}"]
+            c[f"compute_{suffix}"] = c["tokens"].astype(float) * float(run[f"flops_{suffix}"])
+        parts.append(c)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def traces(df: pd.DataFrame, columns=RUN_COLUMNS) -> pd.DataFrame:
+    """Dense per-step statistics of a grid table in long form: one row per (run, trace block)."""
+    parts = []
+    for _, run in df.iterrows():
+        trace = run.get("trace")
+        if not trace:
+            continue
+        c = pd.DataFrame({k: v for k, v in trace.items() if isinstance(v, list)})
+        c["every"] = trace["every"]
+        for key in columns:
+            if key in run:
+                c[key] = run[key]
         parts.append(c)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

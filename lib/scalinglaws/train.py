@@ -1,399 +1,500 @@
 """Train one model and write its run record.
 
-The loop is deliberately plain (nanoGPT-style): sample random windows of the training tokens,
-accumulate gradients over micro-batches, clip, AdamW step. Around it sit the things a scaling
-study needs:
+The work is cut the way nanoGPT keeps a loop readable and d2l keeps its seams:
 
-* a learning-rate schedule with linear warmup and cosine decay, whose horizon is either matched
-  to the run or fixed in tokens (Kaplan's way, which handicaps short runs: Chinchilla §2,
-  Porian et al. 2024); the peak LR defaults to Kaplan's LR(N) rule (App D.6);
-* validation loss at log-spaced steps (the learning curve), with the mean training loss of the
-  same window beside it, and the best validation loss kept (early stopping for later chapters);
-* checkpoints at curve points, so an interrupted run resumes exactly where it stopped
-  (same data order, same dropout masks, same final loss);
-* a run that produces NaN or diverges stops with status ``failed`` and a reason.
+* **setup** (``Trainer.__init__``): model, optimizer (AdamW, decay on matrices only), the
+  training sampler (``sampling``), the evaluation windows, the loop state;
+* **step** (``Trainer.step``): one optimizer step over ``n_micro`` micro-batches, returning
+  ``StepStats``: the loss, its running average, the learning rate, and the squared gradient norms
+  of every micro-batch and of the full batch (McCandlish et al. 2018's two-batch estimator of the
+  gradient noise scale needs both; the micro-batch norms cost two passes over the gradients);
+* **observers**, called after every step (``observers``): the dense trace, the learning curve
+  at log-spaced steps, checkpoints, early stopping, the divergence guard, a progress bar;
+* **finalisation** (``finalise``): held-out evaluation (with the best weights when early
+  stopping is on, as the paper reports early-stopped losses) and the record's ``final`` block.
+
+``train_run`` ties them together, resumes from a checkpoint when one exists (same data order,
+dropout masks and loss as an uninterrupted run), and writes the record through ``runs``.
+On CUDA it autocasts to bf16, uses fused AdamW and reads values back to the host once per step.
 """
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from . import __version__
-from .model import ModelShape, accounting, build_model, from_dict, kaplan_lr, lm_loss
-from .paths import repo_root
-from .runs import config_hash, read_record, RecordError, write_record
+from . import __version__, checkpoint
+from .config import TrainConfig
+from .models import accounting, build_model, lm_loss
+from .provenance import file_sha256, git_commit, library_sha256, machine_description, now
+from .runs import RecordError, complete_record, fail_record, new_record, read_record, write_record
+from .sampling import fixed_windows, make_sampler
 
-CHECKPOINT_NAME = "checkpoint.pt"
-
-
-@dataclass
-class TrainConfig:
-    """Everything that determines a run. Stored verbatim in the run record."""
-
-    model: dict                                # ModelShape fields
-    corpus: str = "default"                    # see data.prepare_corpus
-    data_seed: int = 1234                      # the document split
-    tokens: int = 5_000_000                    # training tokens processed
-    train_subset_tokens: int | None = None     # train on the first D tokens only (repeats epochs); None = all
-    batch_tokens: int = 8192                   # tokens per optimizer step
-    micro_batch_tokens: int = 2048             # per forward/backward (≤ 2048 at V=4096: see README)
-    lr: float | None = None                    # peak LR; None = Kaplan's LR(N)
-    schedule: str = "cosine"                   # "cosine" or "constant" after the warmup
-    warmup_tokens: int = 250_000
-    horizon_tokens: int | None = None          # cosine length; None = matched to ``tokens``
-    min_lr_ratio: float = 0.0                  # cosine floor as a fraction of the peak (Kaplan: 0)
-    weight_decay: float = 0.1
-    betas: tuple = (0.9, 0.99)
-    grad_clip: float = 1.0
-    dropout: float = 0.0
-    seed: int = 0                              # init, data order, dropout
-    eval_points: int = 30                      # log-spaced curve points
-    eval_tokens: int = 65_536                  # validation tokens per curve point
-    final_eval_tokens: int = 262_144           # validation / test tokens at the end
-    ood_eval_tokens: int = 131_072             # tokens of each other distribution at the end
-    early_stopping_patience: int | None = None # curve points without improvement; None = off
-    divergence_margin: float = 1.0             # fail when train loss > ln(V) + margin after warmup
-    bf16: bool = False                         # CPU/GPU bf16 autocast (≈1.6× faster on CPU for N ≥ 1e6)
-    checkpoint_interval_s: float = 60.0        # at most one checkpoint per interval (0 = every point)
-
-    def __post_init__(self):
-        self.betas = tuple(self.betas)
-        self.shape = ModelShape.from_dict(dict(self.model))   # validates the shape
-        problems = []
-        if self.tokens < 1 or self.batch_tokens < 1 or self.micro_batch_tokens < 1:
-            problems.append("tokens, batch_tokens and micro_batch_tokens must be positive")
-        elif self.batch_tokens % self.shape.n_ctx:
-            problems.append(f"batch_tokens={self.batch_tokens} is not a multiple of n_ctx={self.shape.n_ctx}")
-        elif self.tokens < self.batch_tokens:
-            problems.append(f"tokens={self.tokens} is less than one batch ({self.batch_tokens})")
-        if self.lr is not None and not self.lr > 0:
-            problems.append(f"lr must be positive, got {self.lr}")
-        if not 0 <= self.dropout < 1:
-            problems.append(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.schedule not in ("cosine", "constant"):
-            problems.append(f"unknown schedule {self.schedule!r} (cosine, constant)")
-        if self.train_subset_tokens is not None and self.train_subset_tokens <= self.shape.n_ctx + 1:
-            problems.append(f"train_subset_tokens={self.train_subset_tokens} is shorter than one window")
-        if self.eval_points < 1:
-            problems.append("eval_points must be at least 1")
-        if problems:
-            raise ValueError("impossible training config: " + "; ".join(problems))
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["betas"] = list(self.betas)
-        return d
-
-    def same_run(self, other: "TrainConfig | dict") -> bool:
-        """Whether two configs describe the same run (a stored config lacking fields added since
-        then gets their defaults, so records stay valid when the config grows)."""
-        other = TrainConfig.from_dict(other) if isinstance(other, dict) else other
-        return self.to_dict() == other.to_dict()
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        return from_dict(cls, d, "training config")
-
-    # Derived quantities -------------------------------------------------------------------
-    @property
-    def steps(self) -> int:
-        return math.ceil(self.tokens / self.batch_tokens)
-
-    @property
-    def batch_seqs(self) -> int:
-        return self.batch_tokens // self.shape.n_ctx
-
-    @property
-    def micro_seqs(self) -> int:
-        """Largest divisor of the batch (in sequences) that fits the micro-batch budget."""
-        cap = max(1, self.micro_batch_tokens // self.shape.n_ctx)
-        return max(d for d in range(1, min(cap, self.batch_seqs) + 1) if self.batch_seqs % d == 0)
-
-    def lr_at(self, step: int, non_embedding: int) -> float:
-        """Learning rate for optimizer step ``step`` (0-based)."""
-        peak = self.lr if self.lr is not None else kaplan_lr(non_embedding)
-        warmup = math.ceil(self.warmup_tokens / self.batch_tokens)
-        if step < warmup:
-            return peak * (step + 1) / warmup
-        if self.schedule == "constant":
-            return peak
-        horizon = math.ceil((self.horizon_tokens or self.tokens) / self.batch_tokens)
-        progress = min(1.0, (step - warmup) / max(1, horizon - warmup))
-        floor = self.min_lr_ratio * peak
-        return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-    def eval_steps(self) -> list[int]:
-        """Log-spaced steps (1-based, after the update) where the curve is recorded."""
-        points = np.geomspace(1, self.steps, self.eval_points)
-        return sorted({int(round(s)) for s in points} | {self.steps})
+DEVICES = ("cpu", "cuda", "auto")
 
 
 class TrainingFailed(RuntimeError):
-    pass
+    """The run cannot go on (non-finite or diverging loss); its record ends ``failed`` with this reason."""
 
 
-# Data ---------------------------------------------------------------------------------------
-
-def sample_windows(tokens: np.ndarray, n: int, length: int, generator: torch.Generator) -> torch.Tensor:
-    """``n`` random windows of ``length`` tokens (inputs plus the shifted target)."""
-    starts = torch.randint(0, len(tokens) - length, (n,), generator=generator).numpy()
-    return torch.from_numpy(np.stack([tokens[s:s + length] for s in starts]).astype(np.int64))
-
-
-def fixed_windows(tokens: np.ndarray, n_tokens: int, length: int) -> torch.Tensor:
-    """Evenly spaced, non-random windows covering about ``n_tokens`` of a held-out split."""
-    n = max(1, min(n_tokens // (length - 1), (len(tokens) - 1) // length))
-    starts = np.linspace(0, len(tokens) - length, n).astype(np.int64)
-    return torch.from_numpy(np.stack([tokens[s:s + length] for s in starts]).astype(np.int64))
+def resolve_device(device: str = "cpu") -> str:
+    """``cpu``, ``cuda`` / ``cuda:N``, or ``auto`` (CUDA when available)."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    kind = device.split(":")[0]
+    if kind not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r}; use one of {', '.join(DEVICES)} (or cuda:N)")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but torch {torch.__version__} sees no CUDA device")
+    return device
 
 
-@torch.no_grad()
-def evaluate(model, windows: torch.Tensor, batch: int, autocast) -> float:
-    model.eval()
-    total, count = 0.0, 0
-    for i in range(0, len(windows), batch):
-        chunk = windows[i:i + batch]
-        with autocast():
-            total += lm_loss(model, chunk).item() * len(chunk)
-        count += len(chunk)
-    model.train()
-    return total / count
+@dataclass
+class StepStats:
+    """What one optimizer step measured (``step`` is 1-based, after the update)."""
+
+    step: int
+    tokens: int                    # processed so far
+    loss: float                    # mean training loss of the batch
+    loss_ema: float                # bias-corrected exponential average of ``loss`` (TrainConfig.loss_ema)
+    lr: float
+    grad_sq_full: float            # |G_B|²: squared norm of the full batch's mean gradient, before clipping
+    grad_sq_micro: float | None    # mean over micro-batches of |G_b|² (None when the step was one micro-batch)
+    n_micro: int
+    micro_tokens: int
+    batch_tokens: int
+    seconds: float
+    epochs: float                  # training windows read / windows available
 
 
-# Provenance ---------------------------------------------------------------------------------
+class Trainer:
+    """Setup and the step. Everything that must survive a restart lives in ``state`` or ``state_dict``."""
 
-def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
-    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} CPUs{gpu}"
+    def __init__(self, config: TrainConfig, corpus, device: str = "cpu"):
+        self.config = config
+        self.device = resolve_device(device)
+        self.device_type = self.device.split(":")[0]
+        self.precision = "bf16" if config.bf16 or self.device_type == "cuda" else "fp32"
+        shape = config.shape
+        if corpus.vocab_size != shape.vocab_size:
+            raise ValueError(f"model vocab_size {shape.vocab_size} != corpus vocab_size {corpus.vocab_size}")
+        train_tokens = corpus.tokens("train")
+        if config.train_subset_tokens is not None:
+            if config.train_subset_tokens > len(train_tokens):
+                raise ValueError(f"train_subset_tokens={config.train_subset_tokens} exceeds the corpus's "
+                                 f"{len(train_tokens)} training tokens")
+            train_tokens = train_tokens[:config.train_subset_tokens]
+        self.corpus, self.train_tokens = corpus, train_tokens
+        self.length = shape.n_ctx + 1
+        self.sampler = make_sampler(config.sampling, train_tokens, shape.n_ctx, config.seed)
+        self.val_windows = fixed_windows(corpus.tokens("val"), config.eval_tokens, self.length)
+
+        torch.manual_seed(config.seed)
+        self.model = build_model(shape, dropout=config.dropout).to(self.device)
+        self.accounting = accounting(shape, self.model)
+        self.n_params = self.accounting["params"]["non_embedding"]
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        decay = [p for p in self.params if p.dim() >= 2]
+        no_decay = [p for p in self.params if p.dim() < 2]
+        self.optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=config.lr_at(0, self.n_params), betas=config.betas, fused=self.device_type == "cuda")
+        self.state = {"step": 0, "curve": [], "trace": None, "trace_block": None, "loss_ema_raw": 0.0,
+                      "best_val": math.inf, "best_step": None, "since_best": 0, "wall_s": 0.0, "train_s": 0.0,
+                      "started": now()}
+        self.best_weights: dict | None = None
+        self._prev_grads: list | None = None
+        self.model.train()
+
+    # -- pieces ----------------------------------------------------------------------------
+    def autocast(self):
+        if self.precision == "bf16":
+            return torch.autocast(device_type=self.device_type, dtype=torch.bfloat16)
+        return nullcontext()
+
+    @property
+    def keeps_best(self) -> bool:
+        return self.config.early_stopping_patience is not None
+
+    def micro_plan(self, step: int) -> tuple[int, int]:
+        """(micro-batches, sequences per micro-batch) for optimizer step ``step`` (0-based)."""
+        cfg = self.config
+        n_micro, micro = cfg.batch_seqs // cfg.micro_seqs, cfg.micro_seqs
+        if n_micro == 1 and cfg.grad_stats_every and step % cfg.grad_stats_every == 0 and micro % 2 == 0:
+            return 2, micro // 2   # split so the noise estimator sees two batch sizes
+        return n_micro, micro
+
+    def _micro_grad_sq(self, i: int, n_micro: int) -> torch.Tensor:
+        """|g_i|² of micro-batch ``i``'s own mean gradient, read from the accumulated ``.grad``.
+
+        After micro-batch i the gradients hold (g_0 + … + g_i) / n_micro, so
+        g_i = n_micro · (grad_i − grad_{i−1}). Costs one subtraction and one norm over the parameters.
+        """
+        grads = [p.grad for p in self.params]
+        if i == 0:
+            if self._prev_grads is None:
+                self._prev_grads = [torch.empty_like(g) for g in grads]
+            norms = torch._foreach_norm(grads)
+        else:
+            norms = torch._foreach_norm(torch._foreach_sub(grads, self._prev_grads))
+        if i < n_micro - 1:
+            torch._foreach_copy_(self._prev_grads, grads)
+        return torch.stack(norms).float().pow(2).sum() * n_micro ** 2
+
+    # -- the step --------------------------------------------------------------------------
+    def step(self) -> StepStats:
+        cfg, state = self.config, self.state
+        step = state["step"]
+        lr = cfg.lr_at(step, self.n_params)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        n_micro, micro = self.micro_plan(step)
+        t0 = time.perf_counter()
+        windows = self.sampler.next(n_micro * micro)
+        losses, micro_sq = [], []
+        for i in range(n_micro):
+            batch = windows[i * micro:(i + 1) * micro].to(self.device, non_blocking=True)
+            with self.autocast():
+                loss = lm_loss(self.model, batch)
+            (loss / n_micro).backward()
+            losses.append(loss.detach().float())
+            if n_micro > 1:
+                micro_sq.append(self._micro_grad_sq(i, n_micro))
+        full_norm = torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
+        values = torch.stack([*losses, full_norm.float(), *micro_sq]).tolist()   # the one host sync of a step
+        step_loss = sum(values[:n_micro]) / n_micro
+        if not math.isfinite(step_loss):
+            raise TrainingFailed(f"non-finite training loss ({step_loss}) at step {step + 1}")
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        seconds = time.perf_counter() - t0
+        state["train_s"] += seconds
+        state["step"] = step + 1
+        beta = cfg.loss_ema
+        state["loss_ema_raw"] = beta * state["loss_ema_raw"] + (1 - beta) * step_loss
+        return StepStats(step=step + 1, tokens=(step + 1) * cfg.batch_tokens, loss=step_loss,
+                         loss_ema=state["loss_ema_raw"] / (1 - beta ** (step + 1)), lr=lr,
+                         grad_sq_full=values[n_micro] ** 2,
+                         grad_sq_micro=sum(values[n_micro + 1:]) / n_micro if n_micro > 1 else None,
+                         n_micro=n_micro, micro_tokens=micro * cfg.shape.n_ctx, batch_tokens=cfg.batch_tokens,
+                         seconds=seconds, epochs=self.sampler.epochs)
+
+    @torch.no_grad()
+    def evaluate(self, windows: torch.Tensor) -> float:
+        self.model.eval()
+        total, count, batch = 0.0, 0, self.config.micro_seqs * 4
+        for i in range(0, len(windows), batch):
+            chunk = windows[i:i + batch].to(self.device, non_blocking=True)
+            with self.autocast():
+                total += lm_loss(self.model, chunk).item() * len(chunk)
+            count += len(chunk)
+        self.model.train()
+        return total / count
+
+    def remember_best(self) -> None:
+        self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    # -- checkpoints -----------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {"config": self.config.to_dict(), "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "sampler": self.sampler.state_dict(),
+                "state": self.state, "best_weights": self.best_weights}
+
+    def load_state_dict(self, payload: dict) -> None:
+        self.model.load_state_dict(payload["model"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.sampler.load_state_dict(payload["sampler"])
+        self.state = payload["state"]
+        best = payload.get("best_weights")
+        self.best_weights = {k: v.to(self.device) for k, v in best.items()} if best else None
+        checkpoint.set_rng_states(payload["rng"])
 
 
-def git_commit() -> str | None:
-    try:
-        root = repo_root()
-        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return (sha + ("+dirty" if dirty else "")) if sha else None
-    except (OSError, subprocess.SubprocessError):
+# -- observers ------------------------------------------------------------------------------
+
+@dataclass
+class RunContext:
+    """What observers act on: the trainer, the record being written and where it lives."""
+
+    trainer: Trainer
+    record: dict
+    run_dir: Path
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / checkpoint.CHECKPOINT_NAME
+
+    def save_record(self) -> None:
+        self.record["curve"] = self.trainer.state["curve"]
+        self.record["trace"] = self.trainer.state["trace"]
+        write_record(self.run_dir, self.record)
+
+    def curve_point_now(self, stats: StepStats) -> bool:
+        curve = self.trainer.state["curve"]
+        return bool(curve) and curve[-1]["step"] == stats.step
+
+
+class Observer:
+    """Called after every step; ``on_step`` returns True to end training early."""
+
+    def on_step(self, run: RunContext, stats: StepStats) -> bool | None:
+        return None
+
+    def on_end(self, run: RunContext) -> None:
         return None
 
 
-def file_sha256(path: Path) -> str | None:
-    import hashlib
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
+class DivergenceGuard(Observer):
+    def on_step(self, run, stats):
+        cfg = run.trainer.config
+        limit = math.log(cfg.shape.vocab_size) + cfg.divergence_margin
+        if stats.tokens > cfg.warmup_tokens and stats.loss > limit:
+            raise TrainingFailed(f"diverged: training loss {stats.loss:.3f} > ln(V) + {cfg.divergence_margin} "
+                                 f"at step {stats.step} (try a lower lr)")
 
 
-def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+TRACE_COLUMNS = ("step", "tokens", "epoch", "train_loss", "train_loss_ema", "lr", "grad_sq_full",
+                 "grad_sq_micro", "grad_sq_pair_full", "micro_tokens", "grad_steps")
 
 
-# The run ------------------------------------------------------------------------------------
+class Trace(Observer):
+    """The dense trace: every step, averaged in blocks of ``TrainConfig.trace_every()`` steps.
+
+    Per block: mean training loss, the smoothed loss at its last step, the mean |G_B|² of all its
+    steps, and, over the steps that had two or more micro-batches, the mean |G_b|² (micro) and
+    |G_B|² (full, same steps) with the micro-batch size: the two-batch noise-scale estimator takes
+    these means (numerator and denominator smoothed separately).
+    """
+
+    def on_step(self, run, stats):
+        state = run.trainer.state
+        if state["trace"] is None:
+            state["trace"] = {"every": run.trainer.config.trace_every(), "batch_tokens": stats.batch_tokens,
+                              **{c: [] for c in TRACE_COLUMNS}}
+        b = state["trace_block"] or {"n": 0, "loss": 0.0, "sq_full": 0.0, "n_grad": 0, "sq_micro": 0.0,
+                                     "sq_pair": 0.0, "micro_tokens": 0}
+        b["n"] += 1
+        b["loss"] += stats.loss
+        b["sq_full"] += stats.grad_sq_full
+        if stats.grad_sq_micro is not None:
+            b["n_grad"] += 1
+            b["sq_micro"] += stats.grad_sq_micro
+            b["sq_pair"] += stats.grad_sq_full
+            b["micro_tokens"] += stats.micro_tokens
+        state["trace_block"] = b
+        self.last_stats = stats
+        if stats.step % state["trace"]["every"] == 0 or stats.step == run.trainer.config.steps:
+            self.flush(run, stats)
+
+    def flush(self, run, stats: StepStats) -> None:
+        state = run.trainer.state
+        b, t = state["trace_block"], state["trace"]
+        if not b or not b["n"]:
+            return
+        g = b["n_grad"]
+        row = {"step": stats.step, "tokens": stats.tokens, "epoch": round(stats.epochs, 6),
+               "train_loss": b["loss"] / b["n"], "train_loss_ema": stats.loss_ema, "lr": stats.lr,
+               "grad_sq_full": b["sq_full"] / b["n"], "grad_sq_micro": b["sq_micro"] / g if g else None,
+               "grad_sq_pair_full": b["sq_pair"] / g if g else None,
+               "micro_tokens": b["micro_tokens"] / g if g else None, "grad_steps": g}
+        for c in TRACE_COLUMNS:
+            t[c].append(row[c])
+        state["trace_block"] = None
+
+    def on_end(self, run):
+        if run.trainer.state["trace_block"] and getattr(self, "last_stats", None):
+            self.flush(run, self.last_stats)
+
+
+class Curve(Observer):
+    """Validation loss at the log-spaced steps of ``TrainConfig.eval_steps()``, written to the record."""
+
+    def __init__(self, config: TrainConfig, wall_start: float, wall_before: float):
+        self.eval_steps = set(config.eval_steps())
+        self.wall_start, self.wall_before = wall_start, wall_before
+        self.window: list[float] = []
+
+    def on_step(self, run, stats):
+        self.window.append(stats.loss)
+        if stats.step not in self.eval_steps:
+            return
+        trainer, state = run.trainer, run.trainer.state
+        val = trainer.evaluate(trainer.val_windows)
+        if not math.isfinite(val):
+            raise TrainingFailed(f"non-finite validation loss at step {stats.step}")
+        state["wall_s"] = self.wall_before + time.monotonic() - self.wall_start
+        state["curve"].append({"step": stats.step, "tokens": stats.tokens, "epoch": round(stats.epochs, 6),
+                               "train_loss": sum(self.window[-10:]) / len(self.window[-10:]),
+                               "train_loss_ema": stats.loss_ema, "val_loss": val, "lr": stats.lr,
+                               "wall_s": round(state["wall_s"], 3)})
+        self.window = []
+        if val < state["best_val"]:
+            state.update(best_val=val, best_step=stats.step, since_best=0)
+            if trainer.keeps_best:
+                trainer.remember_best()
+        else:
+            state["since_best"] += 1
+        run.save_record()
+
+
+class Checkpointing(Observer):
+    """A checkpoint at a curve point, at most once per ``interval_s`` (0: at every curve point)."""
+
+    def __init__(self, interval_s: float):
+        self.interval_s, self.last = interval_s, time.monotonic()
+
+    def on_step(self, run, stats):
+        if run.curve_point_now(stats) and stats.step < run.trainer.config.steps \
+                and time.monotonic() - self.last >= self.interval_s:
+            checkpoint.save(run.checkpoint_path, run.trainer.state_dict())
+            self.last = time.monotonic()
+
+
+class EarlyStopping(Observer):
+    def __init__(self, patience: int):
+        self.patience = patience
+
+    def on_step(self, run, stats):
+        return run.curve_point_now(stats) and run.trainer.state["since_best"] > self.patience
+
+
+class Progress(Observer):
+    def __init__(self, config: TrainConfig, initial: int, desc: str):
+        from tqdm.auto import tqdm
+        self.bar = tqdm(total=config.steps, initial=initial, desc=desc, unit="step", leave=False)
+
+    def on_step(self, run, stats):
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f"{stats.loss_ema:.3f}")
+
+    def on_end(self, run):
+        self.bar.close()
+
+
+def default_observers(trainer: Trainer, progress: bool, desc: str) -> list[Observer]:
+    cfg = trainer.config
+    observers = [DivergenceGuard(), Trace(), Curve(cfg, time.monotonic(), trainer.state["wall_s"]),
+                 Checkpointing(cfg.checkpoint_interval_s)]
+    if cfg.early_stopping_patience is not None:
+        observers.append(EarlyStopping(cfg.early_stopping_patience))
+    if progress:
+        observers.append(Progress(cfg, trainer.state["step"], desc))
+    return observers
+
+
+# -- finalisation ---------------------------------------------------------------------------
+
+def finalise(trainer: Trainer, wall_s: float) -> dict:
+    """Evaluate on every held-out split and build the record's ``final`` block.
+
+    With early stopping on, the evaluation uses the weights of the best curve point (``weights``:
+    ``best``, ``eval_step``: its step), as the paper reports early-stopped test loss.
+    """
+    cfg, state = trainer.config, trainer.state
+    weights, eval_step = "last", state["step"]
+    if trainer.keeps_best and trainer.best_weights is not None:
+        trainer.model.load_state_dict(trainer.best_weights)
+        weights, eval_step = "best", state["best_step"]
+    corpus = trainer.corpus
+    final_eval = {"val": trainer.evaluate(fixed_windows(corpus.tokens("val"), cfg.final_eval_tokens, trainer.length))}
+    for split in corpus.splits:
+        if split in ("train", "val"):
+            continue
+        budget = cfg.final_eval_tokens if split == "test" else cfg.ood_eval_tokens
+        final_eval[split] = trainer.evaluate(fixed_windows(corpus.tokens(split), budget, trainer.length))
+    tokens = state["step"] * cfg.batch_tokens
+    return {"val_loss": final_eval["val"], "best_val_loss": state["best_val"], "best_step": state["best_step"],
+            "weights": weights, "eval_step": eval_step, "tokens": tokens, "steps": state["step"],
+            "epochs": round(trainer.sampler.epochs, 6), "stopped_early": state["step"] < cfg.steps,
+            "wall_s": round(wall_s, 3), "train_s": round(state["train_s"], 3),
+            "tokens_per_s": round(tokens / max(state["train_s"], 1e-9), 1), "eval": final_eval}
+
+
+# -- the run --------------------------------------------------------------------------------
 
 def train_run(config: TrainConfig | dict, run_dir: Path, *, grid: str = "adhoc", run_id: str | None = None,
               corpus=None, device: str = "cpu", threads: int | None = None, progress: bool = True,
-              command: str | None = None, notebook: str | None = None, stop_after_steps: int | None = None) -> dict:
+              command: str | None = None, notebook: str | None = None, stop_after_steps: int | None = None,
+              observers: list | tuple = ()) -> dict:
     """Train (or resume, or skip) one run and return its record.
 
     A complete record with the same config is returned as it is. A checkpoint with the same config
-    is resumed. ``stop_after_steps`` ends the process's work early without finishing the run (the
-    record stays ``running``), as an interruption would; it exists for tests and time-boxed jobs.
+    is resumed. ``stop_after_steps`` ends this process's work early without finishing the run (the
+    record stays ``running``), as an interruption would. ``observers`` are added after the default
+    ones (tests use this to interrupt a run at a known step).
     """
     config = TrainConfig.from_dict(config) if isinstance(config, dict) else config
     run_dir = Path(run_dir)
     run_id = run_id or run_dir.name
-    chash = config_hash(config.to_dict())
     try:
         existing = read_record(run_dir)
         if existing["status"] == "complete" and config.same_run(existing["config"]):
             return existing
-    except (RecordError, ValueError):
+    except (RecordError, ValueError, TypeError):
         pass
     if threads:
         torch.set_num_threads(threads)
-
-    from .data import prepare_corpus
     if corpus is None:
-        corpus = prepare_corpus(config.corpus, vocab_size=config.shape.vocab_size,
-                                seed=config.data_seed, progress=progress)
-    if corpus.vocab_size != config.shape.vocab_size:
-        raise ValueError(f"model vocab_size {config.shape.vocab_size} != corpus vocab_size {corpus.vocab_size}")
-    train_tokens = corpus.tokens("train")
-    if config.train_subset_tokens is not None:
-        if config.train_subset_tokens > len(train_tokens):
-            raise ValueError(f"train_subset_tokens={config.train_subset_tokens} exceeds the corpus's "
-                             f"{len(train_tokens)} training tokens")
-        train_tokens = train_tokens[:config.train_subset_tokens]
-    length = config.shape.n_ctx + 1
-    val_windows = fixed_windows(corpus.tokens("val"), config.eval_tokens, length)
-
-    torch.manual_seed(config.seed)
-    model = build_model(config.shape, dropout=config.dropout).to(device)
-    acct = accounting(config.shape, model)
-    n_params = acct["params"]["non_embedding"]
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}],
-                                  lr=config.lr_at(0, n_params), betas=config.betas)
-    generator = torch.Generator().manual_seed(config.seed + 1)
-    autocast = (lambda: torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16)) \
-        if config.bf16 else nullcontext
-
-    state = {"step": 0, "curve": [], "best_val": math.inf, "best_step": None, "wall_s": 0.0,
-             "train_s": 0.0, "since_best": 0, "started": now()}
-    ckpt_path = run_dir / CHECKPOINT_NAME
+        from .data import prepare_corpus
+        corpus = prepare_corpus(config.corpus, vocab_size=config.shape.vocab_size, seed=config.data_seed,
+                                progress=progress)
+    trainer = Trainer(config, corpus, device)
+    ckpt_path = run_dir / checkpoint.CHECKPOINT_NAME
     if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, weights_only=False)
+        payload = checkpoint.load(ckpt_path)
         try:
-            same = config.same_run(ckpt.get("config") or {})
+            same = config.same_run(payload.get("config") or {})
         except (TypeError, ValueError):
             same = False
         if same:
-            model.load_state_dict(ckpt["model"])
-            optimizer.load_state_dict(ckpt["optimizer"])
-            generator.set_state(ckpt["generator"])
-            torch.set_rng_state(ckpt["torch_rng"])
-            state = ckpt["state"]
+            trainer.load_state_dict(payload)
         else:
             ckpt_path.unlink()
 
-    record = {
-        "status": "running", "grid": grid, "run_id": run_id, "config": config.to_dict(), "config_hash": chash,
-        **acct, "curve": state["curve"],
-        "corpus": {"spec": config.corpus, "vocab_size": corpus.vocab_size, "path": str(corpus.path),
-                   "manifest_sha256": file_sha256(Path(corpus.path) / "manifest.json"),
-                   "train_tokens": int(len(train_tokens))},
-        "provenance": {"command": command or " ".join(sys.argv), "commit": git_commit(),
-                       "machine": machine_description(), "torch": torch.__version__,
-                       "python": platform.python_version(), "scalinglaws": __version__,
-                       "threads": torch.get_num_threads(), "device": device,
-                       "allocator": os.environ.get("LD_PRELOAD") or "glibc",
-                       "started": state["started"], "finished": None, "notebook": notebook},
-    }
-    write_record(run_dir, record)
-
-    def fail(reason: str) -> dict:
-        record.update(status="failed", reason=reason)
-        record["provenance"]["finished"] = now()
-        write_record(run_dir, record)
-        return record
-
-    eval_steps = [s for s in config.eval_steps() if s > state["step"]]
-    micro, accumulation = config.micro_seqs, config.batch_seqs // config.micro_seqs
-    tokens_per_step = config.batch_seqs * config.shape.n_ctx
-    window_losses, last_ckpt = [], time.monotonic()
-    resumed_wall = state["wall_s"]
-    t0 = time.monotonic()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=config.steps, initial=state["step"], desc=f"{run_id}", unit="step", leave=False)
-    model.train()
-    while state["step"] < config.steps:
-        if stop_after_steps is not None and state["step"] >= stop_after_steps:
-            return record
-        step = state["step"]
-        lr = config.lr_at(step, n_params)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        t_step = time.monotonic()
-        step_loss = 0.0
-        for _ in range(accumulation):
-            batch = sample_windows(train_tokens, micro, length, generator).to(device)
-            with autocast():
-                loss = lm_loss(model, batch)
-            (loss / accumulation).backward()
-            step_loss += loss.item() / accumulation
-        if not math.isfinite(step_loss):
-            return fail(f"non-finite training loss ({step_loss}) at step {step + 1}")
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        state["train_s"] += time.monotonic() - t_step
-        state["step"] = step = step + 1
-        window_losses.append(step_loss)
-        if bar:
-            bar.update(1)
-            bar.set_postfix(loss=f"{step_loss:.3f}")
-        warmup_done = step * config.batch_tokens > config.warmup_tokens
-        if warmup_done and step_loss > math.log(config.shape.vocab_size) + config.divergence_margin:
-            return fail(f"diverged: training loss {step_loss:.3f} > ln(V) + {config.divergence_margin} "
-                        f"at step {step} (try a lower lr)")
-        if eval_steps and step == eval_steps[0]:
-            eval_steps.pop(0)
-            val = evaluate(model, val_windows, micro * 4, autocast)
-            if not math.isfinite(val):
-                return fail(f"non-finite validation loss at step {step}")
-            state["wall_s"] = resumed_wall + time.monotonic() - t0
-            state["curve"].append({"step": step, "tokens": step * tokens_per_step,
-                                   "train_loss": float(np.mean(window_losses[-10:])), "val_loss": val,
-                                   "lr": lr, "wall_s": round(state["wall_s"], 3)})
-            window_losses = []
-            if val < state["best_val"]:
-                state.update(best_val=val, best_step=step, since_best=0)
-            else:
-                state["since_best"] += 1
-            record["curve"] = state["curve"]
-            write_record(run_dir, record)
-            if time.monotonic() - last_ckpt >= config.checkpoint_interval_s and step < config.steps:
-                save_checkpoint(ckpt_path, model, optimizer, generator, state, config)
-                last_ckpt = time.monotonic()
-            patience = config.early_stopping_patience
-            if patience is not None and state["since_best"] > patience:
+    record = new_record(
+        grid=grid, run_id=run_id, config=config.to_dict(), accounting=trainer.accounting,
+        corpus={"spec": config.corpus, "vocab_size": corpus.vocab_size, "path": str(corpus.path),
+                "manifest_sha256": file_sha256(Path(corpus.path) / "manifest.json"),
+                "train_tokens": int(len(trainer.train_tokens)), "windows": int(trainer.sampler.n_windows)},
+        provenance={"command": command or " ".join(sys.argv), "commit": git_commit(),
+                    "library_sha256": library_sha256(), "scalinglaws": __version__,
+                    "machine": machine_description(), "device": trainer.device, "precision": trainer.precision,
+                    "torch": torch.__version__, "python": platform.python_version(),
+                    "threads": torch.get_num_threads(), "allocator": os.environ.get("LD_PRELOAD") or "glibc",
+                    "started": trainer.state["started"], "notebook": notebook})
+    run = RunContext(trainer, record, run_dir)
+    run.save_record()
+    wall_start, wall_before = time.monotonic(), trainer.state["wall_s"]
+    active = default_observers(trainer, progress, run_id) + list(observers)
+    try:
+        while trainer.state["step"] < config.steps:
+            if stop_after_steps is not None and trainer.state["step"] >= stop_after_steps:
+                for observer in active:
+                    if isinstance(observer, Progress):
+                        observer.on_end(run)
+                return record
+            stats = trainer.step()
+            stop = False
+            for observer in active:
+                stop = bool(observer.on_step(run, stats)) or stop
+            if stop:
                 break
-    if bar:
-        bar.close()
-
-    final_eval = {"val": evaluate(model, fixed_windows(corpus.tokens("val"), config.final_eval_tokens, length),
-                                  micro * 4, autocast)}
-    for split in corpus.splits:
-        if split in ("train", "val"):
-            continue
-        budget = config.final_eval_tokens if split == "test" else config.ood_eval_tokens
-        final_eval[split] = evaluate(model, fixed_windows(corpus.tokens(split), budget, length), micro * 4, autocast)
-    state["wall_s"] = resumed_wall + time.monotonic() - t0
-    record["final"] = {
-        "val_loss": final_eval["val"], "best_val_loss": state["best_val"], "best_step": state["best_step"],
-        "tokens": state["step"] * tokens_per_step, "steps": state["step"],
-        "stopped_early": state["step"] < config.steps,
-        "wall_s": round(state["wall_s"], 3), "train_s": round(state["train_s"], 3),
-        "tokens_per_s": round(state["step"] * tokens_per_step / max(state["train_s"], 1e-9), 1),
-        "eval": final_eval,
-    }
-    record["status"] = "complete"
-    record["provenance"]["finished"] = now()
+        for observer in active:
+            observer.on_end(run)
+        final = finalise(trainer, wall_before + time.monotonic() - wall_start)
+    except TrainingFailed as e:
+        fail_record(record, str(e), now())
+        run.save_record()
+        return record
+    record["curve"], record["trace"] = trainer.state["curve"], trainer.state["trace"]
+    complete_record(record, final, now())
     write_record(run_dir, record)
     ckpt_path.unlink(missing_ok=True)
     return record
-
-
-def save_checkpoint(path: Path, model, optimizer, generator, state, config: TrainConfig) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
-                "state": state, "config": config.to_dict()}, tmp)
-    os.replace(tmp, path)
