@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from scalinglaws.model import (ModelShape, accounting, build_model, flops_per_token, formula_params,
+from scalinglaws.models import (ModelShape, accounting, build_model, flops_per_token, formula_params,
                                kaplan_lr, kaplan_params, lm_loss)
 
 SHAPES = [ModelShape(1, 8, 1, 64, 512), ModelShape(2, 32, 1, 128, 4096), ModelShape(3, 96, 3, 128, 4096),
@@ -62,3 +62,19 @@ def test_impossible_shapes_are_refused_clearly(bad):
 def test_kaplan_lr_rule_uses_natural_log():
     assert kaplan_lr(1e3) == pytest.approx(2.28e-3, abs=1e-5)
     assert kaplan_lr(1e6) == pytest.approx(1.31e-3, abs=1e-5)
+
+
+def test_published_constants_are_typed_once():
+    """Kaplan's constants live in ``paper`` only: no other library module or chapter types them."""
+    from pathlib import Path
+
+    import scalinglaws
+    from scalinglaws.paper import PUBLISHED
+
+    root = Path(scalinglaws.__file__).parent
+    texts = {p: p.read_text() for p in root.rglob("*.py") if p.name != "paper.py"}
+    texts.update({p: p.read_text() for p in (root.parents[1] / "book").rglob("*.md")})
+    for symbol in ("lr_intercept", "lr_slope", "alpha_N", "alpha_D", "alpha_B", "alpha_C_min", "N_c", "D_c"):
+        value = PUBLISHED[symbol].value
+        typed = [str(p.name) for p, text in texts.items() if repr(value) in text or f"{value:g}" in text]
+        assert not typed, f"{symbol} = {value} typed in {typed}; read it from scalinglaws.paper"

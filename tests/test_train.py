@@ -256,7 +256,8 @@ RESUME_SCRIPT = """
 import json, os, signal, sys
 sys.path.insert(0, {tests!r})
 from fakes import FakeCorpus
-from scalinglaws.train import Observer, train_run
+from scalinglaws.observers import Observer
+from scalinglaws.train import train_run
 kill_at = int(sys.argv[3])
 class KillAt(Observer):
     def on_step(self, run, stats):

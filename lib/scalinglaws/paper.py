@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Every published number the library or the book uses is defined here once and read through
+# ``published(symbol)``; nothing else types these values (tests check the library's sources).
+
 CITATION = ("Jared Kaplan, Sam McCandlish, Tom Henighan, Tom B. Brown, Benjamin Chess, Rewon Child, "
             "Scott Gray, Alec Radford, Jeffrey Wu, Dario Amodei. Scaling Laws for Neural Language Models. "
             "arXiv:2001.08361, 2020.")
@@ -32,8 +35,8 @@ PUBLISHED = {p.symbol: p for p in [
     Published("B_star", 2.0e8, "§1.2 Eq 1.4", "scale of B_crit, tokens"),
     Published("alpha_S", 0.76, "§1.2 Eq 1.6; Table 3", "exponent of the S_min term of L(N, S)"),
     Published("S_c", 2.1e3, "§1.2 Eq 1.6; Table 3", "scale of the S_min term, steps"),
-    Published("lr_intercept", 0.003239, "App D.6 Eq D.1", "LR(N) ≈ 0.003239 − 0.0001395 ln N"),
-    Published("lr_slope", 0.0001395, "App D.6 Eq D.1", "LR(N) ≈ 0.003239 − 0.0001395 ln N"),
+    Published("lr_intercept", 0.003239, "App D.6 Eq D.1", "intercept a of the peak LR rule LR(N) ≈ a − b ln N"),
+    Published("lr_slope", 0.0001395, "App D.6 Eq D.1", "slope b of the peak LR rule LR(N) ≈ a − b ln N"),
     Published("n_vocab", 50257, "§2.3", "GPT-2 BPE vocabulary"),
     Published("n_ctx", 1024, "§2.3", "context length of most runs"),
     Published("batch_tokens", 2 ** 19, "§2.3", "batch of 512 sequences × 1024 tokens"),

@@ -8,8 +8,8 @@ The work is cut the way nanoGPT keeps a loop readable and d2l keeps its seams:
   ``StepStats``: the loss, its running average, the learning rate, and the squared gradient norms
   of every micro-batch and of the full batch (McCandlish et al. 2018's two-batch estimator of the
   gradient noise scale needs both; the micro-batch norms cost two passes over the gradients);
-* **observers**, called after every step (``observers``): the dense trace, the learning curve
-  at log-spaced steps, checkpoints, early stopping, the divergence guard, a progress bar;
+* **observers**, called after every step (``observers`` module): the dense trace, the learning
+  curve at log-spaced steps, checkpoints, early stopping, the divergence guard, a progress bar;
 * **finalisation** (``finalise``): held-out evaluation (with the best weights when early
   stopping is on, as the paper reports early-stopped losses) and the record's ``final`` block.
 
@@ -33,15 +33,13 @@ import torch
 from . import __version__, checkpoint
 from .config import TrainConfig
 from .models import accounting, build_model, lm_loss
+from .observers import (Checkpointing, Curve, DivergenceGuard, EarlyStopping, Observer, Progress, RunContext,
+                        Trace, TrainingFailed)
 from .provenance import file_sha256, git_commit, library_sha256, machine_description, now
 from .runs import RecordError, complete_record, fail_record, new_record, read_record, write_record
 from .sampling import fixed_windows, make_sampler
 
 DEVICES = ("cpu", "cuda", "auto")
-
-
-class TrainingFailed(RuntimeError):
-    """The run cannot go on (non-finite or diverging loss); its record ends ``failed`` with this reason."""
 
 
 def resolve_device(device: str = "cpu") -> str:
@@ -215,167 +213,6 @@ class Trainer:
         best = payload.get("best_weights")
         self.best_weights = {k: v.to(self.device) for k, v in best.items()} if best else None
         checkpoint.set_rng_states(payload["rng"])
-
-
-# -- observers ------------------------------------------------------------------------------
-
-@dataclass
-class RunContext:
-    """What observers act on: the trainer, the record being written and where it lives."""
-
-    trainer: Trainer
-    record: dict
-    run_dir: Path
-
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.run_dir / checkpoint.CHECKPOINT_NAME
-
-    def save_record(self) -> None:
-        self.record["curve"] = self.trainer.state["curve"]
-        self.record["trace"] = self.trainer.state["trace"]
-        write_record(self.run_dir, self.record)
-
-    def curve_point_now(self, stats: StepStats) -> bool:
-        curve = self.trainer.state["curve"]
-        return bool(curve) and curve[-1]["step"] == stats.step
-
-
-class Observer:
-    """Called after every step; ``on_step`` returns True to end training early."""
-
-    def on_step(self, run: RunContext, stats: StepStats) -> bool | None:
-        return None
-
-    def on_end(self, run: RunContext) -> None:
-        return None
-
-
-class DivergenceGuard(Observer):
-    def on_step(self, run, stats):
-        cfg = run.trainer.config
-        limit = math.log(cfg.shape.vocab_size) + cfg.divergence_margin
-        if stats.tokens > cfg.warmup_tokens and stats.loss > limit:
-            raise TrainingFailed(f"diverged: training loss {stats.loss:.3f} > ln(V) + {cfg.divergence_margin} "
-                                 f"at step {stats.step} (try a lower lr)")
-
-
-TRACE_COLUMNS = ("step", "tokens", "epoch", "train_loss", "train_loss_ema", "lr", "grad_sq_full",
-                 "grad_sq_micro", "grad_sq_pair_full", "micro_tokens", "grad_steps")
-
-
-class Trace(Observer):
-    """The dense trace: every step, averaged in blocks of ``TrainConfig.trace_every()`` steps.
-
-    Per block: mean training loss, the smoothed loss at its last step, the mean |G_B|² of all its
-    steps, and, over the steps that had two or more micro-batches, the mean |G_b|² (micro) and
-    |G_B|² (full, same steps) with the micro-batch size: the two-batch noise-scale estimator takes
-    these means (numerator and denominator smoothed separately).
-    """
-
-    def on_step(self, run, stats):
-        state = run.trainer.state
-        if state["trace"] is None:
-            state["trace"] = {"every": run.trainer.config.trace_every(), "batch_tokens": stats.batch_tokens,
-                              **{c: [] for c in TRACE_COLUMNS}}
-        b = state["trace_block"] or {"n": 0, "loss": 0.0, "sq_full": 0.0, "n_grad": 0, "sq_micro": 0.0,
-                                     "sq_pair": 0.0, "micro_tokens": 0}
-        b["n"] += 1
-        b["loss"] += stats.loss
-        b["sq_full"] += stats.grad_sq_full
-        if stats.grad_sq_micro is not None:
-            b["n_grad"] += 1
-            b["sq_micro"] += stats.grad_sq_micro
-            b["sq_pair"] += stats.grad_sq_full
-            b["micro_tokens"] += stats.micro_tokens
-        state["trace_block"] = b
-        self.last_stats = stats
-        if stats.step % state["trace"]["every"] == 0 or stats.step == run.trainer.config.steps:
-            self.flush(run, stats)
-
-    def flush(self, run, stats: StepStats) -> None:
-        state = run.trainer.state
-        b, t = state["trace_block"], state["trace"]
-        if not b or not b["n"]:
-            return
-        g = b["n_grad"]
-        row = {"step": stats.step, "tokens": stats.tokens, "epoch": round(stats.epochs, 6),
-               "train_loss": b["loss"] / b["n"], "train_loss_ema": stats.loss_ema, "lr": stats.lr,
-               "grad_sq_full": b["sq_full"] / b["n"], "grad_sq_micro": b["sq_micro"] / g if g else None,
-               "grad_sq_pair_full": b["sq_pair"] / g if g else None,
-               "micro_tokens": b["micro_tokens"] / g if g else None, "grad_steps": g}
-        for c in TRACE_COLUMNS:
-            t[c].append(row[c])
-        state["trace_block"] = None
-
-    def on_end(self, run):
-        if run.trainer.state["trace_block"] and getattr(self, "last_stats", None):
-            self.flush(run, self.last_stats)
-
-
-class Curve(Observer):
-    """Validation loss at the log-spaced steps of ``TrainConfig.eval_steps()``, written to the record."""
-
-    def __init__(self, config: TrainConfig, wall_start: float, wall_before: float):
-        self.eval_steps = set(config.eval_steps())
-        self.wall_start, self.wall_before = wall_start, wall_before
-        self.window: list[float] = []
-
-    def on_step(self, run, stats):
-        self.window.append(stats.loss)
-        if stats.step not in self.eval_steps:
-            return
-        trainer, state = run.trainer, run.trainer.state
-        val = trainer.evaluate(trainer.val_windows)
-        if not math.isfinite(val):
-            raise TrainingFailed(f"non-finite validation loss at step {stats.step}")
-        state["wall_s"] = self.wall_before + time.monotonic() - self.wall_start
-        state["curve"].append({"step": stats.step, "tokens": stats.tokens, "epoch": round(stats.epochs, 6),
-                               "train_loss": sum(self.window[-10:]) / len(self.window[-10:]),
-                               "train_loss_ema": stats.loss_ema, "val_loss": val, "lr": stats.lr,
-                               "wall_s": round(state["wall_s"], 3)})
-        self.window = []
-        if val < state["best_val"]:
-            state.update(best_val=val, best_step=stats.step, since_best=0)
-            if trainer.keeps_best:
-                trainer.remember_best()
-        else:
-            state["since_best"] += 1
-        run.save_record()
-
-
-class Checkpointing(Observer):
-    """A checkpoint at a curve point, at most once per ``interval_s`` (0: at every curve point)."""
-
-    def __init__(self, interval_s: float):
-        self.interval_s, self.last = interval_s, time.monotonic()
-
-    def on_step(self, run, stats):
-        if run.curve_point_now(stats) and stats.step < run.trainer.config.steps \
-                and time.monotonic() - self.last >= self.interval_s:
-            checkpoint.save(run.checkpoint_path, run.trainer.state_dict())
-            self.last = time.monotonic()
-
-
-class EarlyStopping(Observer):
-    def __init__(self, patience: int):
-        self.patience = patience
-
-    def on_step(self, run, stats):
-        return run.curve_point_now(stats) and run.trainer.state["since_best"] > self.patience
-
-
-class Progress(Observer):
-    def __init__(self, config: TrainConfig, initial: int, desc: str):
-        from tqdm.auto import tqdm
-        self.bar = tqdm(total=config.steps, initial=initial, desc=desc, unit="step", leave=False)
-
-    def on_step(self, run, stats):
-        self.bar.update(1)
-        self.bar.set_postfix(loss=f"{stats.loss_ema:.3f}")
-
-    def on_end(self, run):
-        self.bar.close()
 
 
 def default_observers(trainer: Trainer, progress: bool, desc: str) -> list[Observer]:

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+import torch
 from torch import nn
 
 from ..paper import published
@@ -123,7 +124,7 @@ def accounting(shape: ModelShape, model: nn.Module | None = None) -> dict:
     return {"params": params, "flops_per_token": flops_per_token(shape, params["non_embedding"])}
 
 
-def lm_loss(model: nn.Module, tokens) -> "torch.Tensor":  # noqa: F821
+def lm_loss(model: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
     """Mean next-token cross-entropy (nats) of a batch of token windows ``(B, T+1)``."""
     inputs, targets = tokens[:, :-1], tokens[:, 1:]
     logits = model(input_ids=inputs).logits
