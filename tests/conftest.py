@@ -18,8 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Run the "no chapter stubs left" check last, so `pytest -x` still runs every other book and
-    browser check while placeholder chapters are in place."""
+    """Run the "no chapter stubs left" check (tests/test_book.py, which defines a stub) last, so
+    `pytest -x` still runs every other book and browser check while placeholder chapters are in place."""
     items.sort(key=lambda item: item.name == "test_no_chapter_stubs_left")
 
 

@@ -44,6 +44,25 @@ TAB_STATE_JS = """() => Array.from(document.querySelectorAll('.sd-tab-set')).map
 })"""
 
 
+# true once every tab-set with an "en" label has its English tab checked
+ALL_ENGLISH_JS = """() => Array.from(document.querySelectorAll('.sd-tab-set'))
+  .filter((ts) => ts.querySelector(':scope > label[data-sync-id="en"]'))
+  .every((ts) => {
+    const checked = ts.querySelector(':scope > input:checked');
+    const label = checked && ts.querySelector(`:scope > label[for="${checked.id}"]`);
+    return label && label.dataset.syncId === 'en';
+  })"""
+
+
+def _wait(page, js: str, what: str) -> None:
+    """page.wait_for_function, failing with `what` instead of a bare Playwright timeout."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    try:
+        page.wait_for_function(js)
+    except PlaywrightTimeout:
+        pytest.fail(what, pytrace=False)
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest output clean
         pass
@@ -67,9 +86,13 @@ def visit(site_url, built_book, repo_root):
     """Open the L(N) chapter once, walk through both language states, and record what was seen."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not installed (Debian package `chromium`); browser checks skipped")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    page_rel = PAGE if (built_book / PAGE).is_file() else "book/intro.html"
+    page_rel = PAGE
+    if not (built_book / page_rel).is_file():
+        pytest.fail(f"{page_rel} is not in the built book {built_book}: the browser checks need the L(N) chapter",
+                    pytrace=False)
     shots = repo_root / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     stem = Path(page_rel).stem
@@ -86,9 +109,12 @@ def visit(site_url, built_book, repo_root):
             context.on("response", lambda r: r.status >= 400 and seen["bad_responses"].append(f"{r.status} {r.url}"))
             page.on("pageerror", lambda e: seen["errors"].append(str(e)))
 
-            page.goto(f"{site_url}/{page_rel}", wait_until="networkidle")
+            response = page.goto(f"{site_url}/{page_rel}", wait_until="networkidle")
+            if response is None or response.status != 200:
+                pytest.fail(f"{page_rel}: HTTP {response and response.status} from the local server", pytrace=False)
             # MathJax 3: wait for the startup typeset to finish
-            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            _wait(page, "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                  f"{page_rel}: MathJax never started (window.MathJax.startup.promise missing)")
             page.evaluate("() => MathJax.startup.promise")
             seen["mjx"] = page.locator("mjx-container").count()
 
@@ -124,10 +150,15 @@ def visit(site_url, built_book, repo_root):
             # switch to English with the first tab-set's label; sphinx-design syncs the others
             english = page.locator(".sd-tab-set > label", has_text="English")
             seen["english_labels"] = english.count()
+            seen["tabs_en"] = []      # no label: test_english_tab_switches_every_set fails and says so
             if seen["english_labels"]:
                 english.first.click()
-                page.wait_for_timeout(300)
-            seen["tabs_en"] = page.evaluate(TAB_STATE_JS)
+                # wait until the click has switched every synced tab-set (or give up: the test reports which not)
+                try:
+                    page.wait_for_function(ALL_ENGLISH_JS, timeout=5_000)
+                except PlaywrightTimeout:
+                    pass
+                seen["tabs_en"] = page.evaluate(TAB_STATE_JS)
             page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
             page.wait_for_load_state("networkidle")
             seen["images"] = page.evaluate("""() => Array.from(document.images).map(
@@ -158,8 +189,11 @@ def test_korean_tab_is_default(visit):
 
 
 def test_english_tab_switches_every_set(visit):
-    assert visit["english_labels"], "no 'English' tab label to click"
+    assert visit["english_labels"], f"{visit['page']}: no tab label 'English' (.sd-tab-set > label) to click"
     sets = _lang_sets(visit["tabs_en"])
+    n_ko = len(_lang_sets(visit["tabs_ko"]))
+    assert sets, f"{visit['page']}: no ko/en tab-set after clicking English"
+    assert len(sets) == n_ko, f"{n_ko} ko/en tab-sets before the click, {len(sets)} after"
     for i, s in enumerate(sets):
         assert s["checked"] == "en", f"tab-set {i} stayed on {s['checked']!r} after clicking English"
         text = " ".join(s["shown"])
@@ -168,7 +202,7 @@ def test_english_tab_switches_every_set(visit):
 
 
 def test_images_load(visit):
-    assert visit["images"], "no <img> on the page"
+    assert visit["images"], f"{visit['page']}: no <img> on the page"
     broken = [i["src"] for i in visit["images"] if not i["ok"]]
     assert not broken, f"images with naturalWidth 0: {broken}"
 
@@ -184,11 +218,14 @@ def test_hangul_uses_nanum_gothic(visit):
     assert hf, "no visible Hangul text element found"
     assert "Nanum Gothic" in hf["family"], f"computed font-family of {hf['text']!r}: {hf['family']}"
     drawn = {f["familyName"]: f["glyphCount"] for f in visit["platform_fonts"]}
+    assert drawn, f"DevTools reported no platform fonts for {hf['text']!r}"
     assert any("Nanum" in name and n > 0 for name, n in drawn.items()), (
         f"Hangul in {hf['text']!r} was drawn with {drawn}, not the Nanum Gothic web font")
 
 
 def test_no_request_leaves_loopback(visit):
+    assert any(url.endswith(visit["page"]) for url in visit["requests"]), (
+        f"request log does not contain the page itself ({len(visit['requests'])} requests recorded)")
     outside = []
     for url in visit["requests"]:
         parts = urlsplit(url)
@@ -207,5 +244,6 @@ def test_no_javascript_errors(visit):
 
 
 def test_screenshots_written(visit):
+    assert len(visit["screenshots"]) == 2, visit["screenshots"]
     for shot in visit["screenshots"]:
         assert shot.is_file() and shot.stat().st_size > 20_000, f"screenshot missing or blank: {shot}"

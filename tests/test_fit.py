@@ -1,7 +1,6 @@
-"""The power-law fit recovers a known exponent from noisy data, and the CLI prints it as JSON."""
+"""The power-law fit recovers a known exponent from noisy data, and the CLI prints it as JSON.
+(The installed console script itself is tested in test_cli.py.)"""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -61,11 +60,6 @@ def test_cli_fit_power_prints_json(tmp_path, capsys):
     # a missing column is a clear error, not a traceback
     assert main(["fit", "power", "--csv", str(csv), "--x", "N", "--y", "nope"]) == 2
     assert "no column" in capsys.readouterr().err
-
-
-def test_console_script_is_installed(tmp_path):
-    exe = subprocess.run([sys.executable, "-m", "scalinglaws.cli", "grid", "list"], capture_output=True, text=True)
-    assert exe.returncode == 0 and "cpu-default" in exe.stdout
 
 
 def test_local_exponents_show_bending():
