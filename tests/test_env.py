@@ -25,6 +25,8 @@ def test_environment_yml_mirrors_pyproject():
     conda_python = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python")]
     assert conda_python, "environment.yml must pin python"
     mirrored = pins(pip_section)
+    assert "torch" in wanted and len(wanted) == len(project["dependencies"]) + sum(
+        map(len, project["optional-dependencies"].values())), f"pyproject pins not all read: {sorted(wanted)}"
     assert mirrored == wanted, (
         f"differ: only in pyproject {sorted(set(wanted.items()) - set(mirrored.items()))}, "
         f"only in environment.yml {sorted(set(mirrored.items()) - set(wanted.items()))}")
@@ -32,5 +34,7 @@ def test_environment_yml_mirrors_pyproject():
 
 def test_every_dependency_is_pinned():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    for dep in project["dependencies"] + sum(project["optional-dependencies"].values(), []):
-        assert "==" in dep, f"unpinned dependency {dep!r}"
+    deps = project["dependencies"] + sum(project["optional-dependencies"].values(), [])
+    assert deps, "pyproject.toml lists no dependencies"
+    unpinned = [dep for dep in deps if "==" not in dep]
+    assert not unpinned, f"unpinned dependencies: {unpinned}"
