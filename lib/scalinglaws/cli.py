@@ -5,7 +5,7 @@
     scalinglaws grid run cpu-default [--runs-dir runs/reference] [--workers 2] [--engine submitit --cluster slurm]
     scalinglaws data prepare [--corpus default] [--vocab 4096]
     scalinglaws fit power --csv FILE --x COL --y COL
-    scalinglaws bench [--shapes 2x64 4x128] [--seconds 10]
+    scalinglaws bench [--shapes 2x64 4x128] [--seconds 20] [--processes 2] [--out FILE]
 """
 from __future__ import annotations
 
@@ -16,30 +16,31 @@ from pathlib import Path
 
 
 def cmd_grid_list(args) -> int:
-    from .grid import GRIDS
+    from .grids import GRIDS
     for g in GRIDS.values():
         print(f"{g.name:<14} {len(g.runs):>3} runs  {g.description}")
     return 0
 
 
 def cmd_grid_show(args) -> int:
-    from .grid import get_grid
-    from .model import ModelShape, formula_params
+    import pandas as pd
+
+    from .grids import get_grid
     grid = get_grid(args.name)
     print(f"{grid.name}: {grid.description}")
-    for run in grid.runs:
-        shape = ModelShape.from_dict(run.config["model"])
-        p = formula_params(shape)
-        print(f"  {run.run_id:<12} N={p['non_embedding']:>9,} total={p['total']:>10,} tokens={run.config['tokens']:,}")
+    table = grid.table()
+    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.max_rows", 500):
+        print(table.to_string(formatters={"N": "{:,}".format, "N_total": "{:,}".format, "tokens": "{:,}".format,
+                                          "PFLOP": "{:.3g}".format}))
     return 0
 
 
 def cmd_grid_run(args) -> int:
-    from .grid import run_grid
+    from .runner import run_grid
     summary = run_grid(args.name, Path(args.runs_dir) if args.runs_dir else None, workers=args.workers,
-                       threads=args.threads, engine=args.engine, cluster=args.cluster, slice_size=args.slice_size,
-                       only=args.only, retrain_stale=args.retrain_stale, timeout_s=args.timeout,
-                       progress=sys.stderr.isatty())
+                       threads=args.threads, engine=args.engine, cluster=args.cluster, device=args.device,
+                       slice_size=args.slice_size, only=args.only, retrain_stale=args.retrain_stale,
+                       timeout_s=args.timeout, progress=sys.stderr.isatty())
     print(summary.table())
     return 1 if summary.failed_slices else 0
 
@@ -82,6 +83,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=["local", "submitit"], default="local")
     run.add_argument("--cluster", choices=["slurm", "local", "debug"], default=None,
                      help="submitit backend (default: SLURM when srun exists, else local)")
+    run.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu",
+                     help="where to train (auto: CUDA when available); CUDA trains in bf16 autocast")
     run.add_argument("--slice-size", type=int, default=1, help="runs per slice (one notebook each)")
     run.add_argument("--only", nargs="+", metavar="RUN_ID", help="train only these runs")
     run.add_argument("--retrain-stale", action="store_true", help="retrain runs whose record has another config")
@@ -106,14 +109,22 @@ def parser() -> argparse.ArgumentParser:
     power.add_argument("--seed", type=int, default=0)
     power.set_defaults(func=cmd_fit_power)
 
-    bench = sub.add_parser("bench", help="measure training throughput (tokens/s) on this machine")
-    bench.add_argument("--shapes", nargs="+", default=["2x32", "2x64", "4x128"], help="LAYERSxWIDTH")
-    bench.add_argument("--seconds", type=float, default=10.0, help="timed seconds per measurement")
+    bench = sub.add_parser("bench", help="training throughput: the real step against a plain loop (tokens/s, FLOP/s)")
+    bench.add_argument("--shapes", nargs="+", default=["2x16", "2x64", "3x96", "4x128"],
+                       help="LAYERSxWIDTH (heads of 32 dims, as in the grids) or LAYERSxWIDTHxHEADS")
+    bench.add_argument("--seconds", type=float, default=20.0,
+                       help="timed seconds of steps per side (real, plain) per shape and thread count")
+    bench.add_argument("--min-pairs", type=int, default=5,
+                       help="at least this many interleaved (real, plain) step pairs per shape and thread count")
     bench.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     bench.add_argument("--ctx", type=int, default=128)
     bench.add_argument("--batch-tokens", type=int, default=8192)
     bench.add_argument("--micro-batch-tokens", type=int, default=2048)
     bench.add_argument("--bf16", action="store_true")
+    bench.add_argument("--processes", type=int, default=1,
+                       help="also run this many 1-thread processes at once on the real step (e.g. 2)")
+    bench.add_argument("--out", help="JSON path (default: benchmarks/bench-<date>.json)")
+    bench.add_argument("--note", default="", help="free text stored in the JSON (e.g. what else ran)")
     bench.set_defaults(func=cmd_bench)
     return p
 
