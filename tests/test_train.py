@@ -127,6 +127,7 @@ def test_gradient_statistics_match_brute_force(corpus):
     micro_sq = [float(g.pow(2).sum()) for g in grads]
     full = torch.stack(grads).mean(0)
     assert stats.loss == pytest.approx(np.mean(losses), rel=1e-5)
+    assert stats.grad_sq_micros == pytest.approx(micro_sq, rel=1e-4)
     assert stats.grad_sq_micro == pytest.approx(np.mean(micro_sq), rel=1e-4)
     assert stats.grad_sq_full == pytest.approx(float(full.pow(2).sum()), rel=1e-4)
     assert stats.grad_sq_micro > stats.grad_sq_full            # smaller batches are noisier
@@ -139,6 +140,7 @@ def test_single_micro_batch_steps_are_split_on_schedule(corpus):
     assert plans == [(2, 8), (1, 16), (1, 16), (2, 8), (1, 16), (1, 16)]
     stats = [trainer.step() for _ in range(2)]
     assert stats[0].grad_sq_micro is not None and stats[1].grad_sq_micro is None
+    assert len(stats[0].grad_sq_micros) == 2 and stats[1].grad_sq_micros == []
     off = Trainer(TrainConfig.from_dict({**TINY, "micro_batch_tokens": 512, "grad_stats_every": 0}), corpus)
     assert off.micro_plan(0) == (1, 16)
 

@@ -65,6 +65,7 @@ class StepStats:
     lr: float
     grad_sq_full: float            # |G_B|²: squared norm of the full batch's mean gradient, before clipping
     grad_sq_micro: float | None    # mean over micro-batches of |G_b|² (None when the step was one micro-batch)
+    grad_sq_micros: list           # |G_b|² of each micro-batch, in order (empty when the step was one micro-batch)
     n_micro: int
     micro_tokens: int
     batch_tokens: int
@@ -181,6 +182,7 @@ class Trainer:
                          loss_ema=state["loss_ema_raw"] / (1 - beta ** (step + 1)), lr=lr,
                          grad_sq_full=values[n_micro] ** 2,
                          grad_sq_micro=sum(values[n_micro + 1:]) / n_micro if n_micro > 1 else None,
+                         grad_sq_micros=values[n_micro + 1:],
                          n_micro=n_micro, micro_tokens=micro * cfg.shape.n_ctx, batch_tokens=cfg.batch_tokens,
                          seconds=seconds, epochs=self.sampler.epochs)
 
