@@ -32,6 +32,8 @@ def test_sweep_ids_come_from_the_axes_that_vary():
     assert all(r.config["seed"] == 0 and r.config["tokens"] == 10_000 for r in runs)
     assert [r.run_id for r in sweep({"model": gpt(2, 16)}, batch_tokens=[1024, 32768])] == ["b1024", "b32768"]
     assert [r.run_id for r in sweep({"model": gpt(2, 16)})] == ["run"]
+    heads = sweep({"tokens": 10_000}, model=[gpt(2, 64, 1), gpt(2, 64, 2), gpt(2, 32, 1, n_ctx=64)])
+    assert [r.run_id for r in heads] == ["L2-d64-h1", "L2-d64-h2", "L2-d32"]
     with pytest.raises(ValueError, match="non-empty list"):
         sweep({"model": gpt(2, 16)}, lr=[])
     with pytest.raises(ValueError, match="unknown training config fields"):

@@ -20,7 +20,7 @@ def record(run_id="r1", status="complete", n=1000, loss=5.0):
                         "started": "s", "finished": "f"}}
     if status == "complete":
         r["final"] = {"val_loss": loss, "best_val_loss": loss, "tokens": 4096, "steps": 1, "wall_s": 0.1,
-                      "eval": {"val": loss, "test": loss + 0.1}}
+                      "weights": "last", "eval_step": 1, "epochs": 0.01, "eval": {"val": loss, "test": loss + 0.1}}
     if status == "failed":
         r["reason"] = "diverged"
     return r
@@ -86,6 +86,7 @@ def test_loader_skips_and_reports_incomplete_and_corrupt(tmp_path):
     assert len(long) == 2 and set(long.columns) >= {"step", "tokens", "val_loss", "N"}
     # compute per curve point under every accounting
     small = long[long["run_id"] == "small"].iloc[0]
+    assert small["lr"] == 1e-3                      # the point's learning rate, not the run's configured peak
     assert small["compute_6N"] == 4096 * 6 * 1000 and small["compute_head"] == 4096 * 20 * 1000
     assert small["compute_head_attn"] == 4096 * 21 * 1000
 
@@ -105,6 +106,7 @@ def test_loader_flattens_every_scalar_config_field(tmp_path):
     row = load_grid(tmp_path / "g").iloc[0]
     assert row["d_model"] == 8 and row["vocab_size"] == 512 and row["dropout"] == 0.1
     assert row["betas"] == (0.9, 0.99) and row["config_tokens"] == 99_999 and row["tokens"] == 4096
+    assert row["sampling"] == "random"             # a field the record lacks: the value its run used
     long = traces(load_grid(tmp_path / "g"))
     assert list(long["step"]) == [2, 4] and set(long["every"]) == {2} and long["run_id"].iloc[0] == "r1"
 
@@ -112,11 +114,17 @@ def test_loader_flattens_every_scalar_config_field(tmp_path):
 def test_record_builder_is_the_one_way_to_make_records(tmp_path):
     acct = {"params": {"non_embedding": 10, "embedding": 5, "total": 15},
             "flops_per_token": {"kaplan_6N": 60, "with_head": 90, "with_head_attn": 99}}
-    r = new_record(grid="g", run_id="x", config={"a": 1}, accounting=acct, provenance={"command": "c"})
+    config = record()["config"]
+    r = new_record(grid="g", run_id="x", config=config, accounting=acct, provenance={"command": "c"})
     assert r["status"] == "running" and r["schema"] == 2 and r["provenance"]["started"] is None
     write_record(tmp_path / "x", r)
-    done = complete_record(dict(r), {"val_loss": 1.0}, "2026-01-01")
+    final = record()["final"]
+    done = complete_record(dict(r), final, "2026-01-01")
     assert done["status"] == "complete" and done["provenance"]["finished"] == "2026-01-01"
+    with pytest.raises(RecordError, match="final lacks weights"):
+        complete_record(dict(r), {k: v for k, v in final.items() if k != "weights"}, "t")
+    with pytest.raises(RecordError, match="not a valid training config"):
+        validate({**r, "config": {"a": 1}})
     with pytest.raises(RecordError, match="reason"):
         fail_record(dict(r), "", None)
     assert fail_record(dict(r), "boom", "t")["reason"] == "boom"

@@ -278,8 +278,10 @@ def _run(config, run_dir, kill_at=0):
 
 def test_killed_run_resumes_exactly_mid_epoch(tmp_path):
     # 127 windows in the subset, 16 per step: epochs end inside steps 8, 16, 24; curve points at
-    # steps 1 2 3 4 6 9 14 20 30 (checkpointed at each); the kill at step 18 loses steps 15-18.
-    config = {**TINY, "train_subset_tokens": 4096, "eval_points": 10, "dropout": 0.1}
+    # steps 1 2 3 4 6 9 14 20 30 (checkpointed at each); the kill at step 18 loses steps 15-18, in the
+    # middle of a trace block of 8 steps, with best weights kept and every third step split in two.
+    config = {**TINY, "train_subset_tokens": 4096, "eval_points": 10, "dropout": 0.1, "trace_points": 4,
+              "early_stopping_patience": 100, "micro_batch_tokens": 512, "grad_stats_every": 3}
     whole = _run(config, tmp_path / "whole")
     assert whole.returncode == 0, whole.stderr[-2000:]
     killed = _run(config, tmp_path / "killed", kill_at=18)
@@ -295,5 +297,31 @@ def test_killed_run_resumes_exactly_mid_epoch(tmp_path):
     assert b["final"]["eval"] == a["final"]["eval"]
     strip = lambda curve: [{k: v for k, v in c.items() if k != "wall_s"} for c in curve]   # noqa: E731
     assert strip(b["curve"]) == strip(a["curve"])
-    assert b["trace"] == a["trace"]
+    assert b["trace"] == a["trace"] and b["trace"]["every"] == 8
+    assert b["final"]["weights"] == "best"
     assert b["provenance"]["started"] == interrupted["provenance"]["started"]
+
+
+def test_checkpoint_from_another_precision_is_refused_not_lost(corpus, tmp_path, monkeypatch):
+    train_run(TINY, tmp_path / "r", corpus=corpus, progress=False, stop_after_steps=10)
+    path = tmp_path / "r" / checkpoint.CHECKPOINT_NAME
+    real_init = Trainer.__init__
+
+    def as_on_cuda(self, *a, **k):   # a trainer that would run in bf16, as it does on CUDA
+        real_init(self, *a, **k)
+        self.precision = "bf16"
+
+    monkeypatch.setattr(Trainer, "__init__", as_on_cuda)
+    with pytest.raises(ValueError, match="written on cpu in fp32"):
+        train_run(TINY, tmp_path / "r", corpus=corpus, progress=False)
+    assert path.exists()                                        # the checkpoint is kept
+
+
+def test_old_format_checkpoint_is_discarded(corpus, tmp_path):
+    train_run(TINY, tmp_path / "r", corpus=corpus, progress=False, stop_after_steps=10)
+    path = tmp_path / "r" / checkpoint.CHECKPOINT_NAME
+    payload = torch.load(path, weights_only=True)
+    old = {k: v for k, v in payload.items() if k not in ("sampler", "device_type", "precision")}
+    torch.save(old, path)
+    record = train_run(TINY, tmp_path / "r", corpus=corpus, progress=False)
+    assert record["status"] == "complete" and record["final"]["steps"] == 30

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 CHECKPOINT_NAME = "checkpoint.pt"
+FIELDS = {"config", "device_type", "precision", "model", "optimizer", "sampler", "state", "best_weights", "rng"}
 
 
 def rng_states() -> dict:

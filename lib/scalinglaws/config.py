@@ -55,8 +55,9 @@ class TrainConfig:
     checkpoint_interval_s: float = 60.0        # at most one checkpoint per interval (0 = every curve point)
     trace_points: int = 1000                   # rows of the dense per-step trace (steps are averaged in blocks)
     loss_ema: float = 0.9                      # smoothing of the per-step training loss (EMA coefficient)
-    grad_stats_every: int = 1                  # a step that is one micro-batch is split in two every k steps, so
-                                               # the gradient-noise estimator has two batch sizes (0 = never)
+    grad_stats_every: int = 10                 # a step that is one micro-batch is split in two every k steps, so
+                                               # the gradient-noise estimator has two batch sizes (0 = never);
+                                               # steps of several micro-batches measure it every step for free
 
     def __post_init__(self):
         self.betas = tuple(self.betas)

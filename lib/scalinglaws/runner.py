@@ -196,7 +196,7 @@ def run_grid(grid: str | Grid, runs_dir: Path | None = None, *, workers: int = 2
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     from .train import resolve_device
-    resolve_device(device)   # an impossible device is an error before anything starts
+    resolve_device(device, here=engine == "local")   # an impossible device is an error before anything starts
     grid = grid if isinstance(grid, Grid) else get_grid(grid)
     if only:
         unknown = set(only) - {r.run_id for r in grid.runs}
@@ -245,7 +245,7 @@ def run_grid(grid: str | Grid, runs_dir: Path | None = None, *, workers: int = 2
                 log(f"slice {result['slice']}: {'ok' if result['ok'] else 'FAILED ' + result['error']} "
                     f"({result['wall_s']} s)")
     elif engine == "submitit" and jobs:
-        summary.slices.extend(submit_slices(jobs, grid_dir, cluster, threads, log))
+        summary.slices.extend(submit_slices(jobs, grid_dir, cluster, threads, log, gpus=0 if device == "cpu" else 1))
     summary.wall_s = time.monotonic() - t0
     return summary
 
@@ -262,12 +262,17 @@ def copy_manifest(corpus, grid_dir: Path) -> Path:
     return target
 
 
-def submit_slices(jobs: list, grid_dir: Path, cluster: str | None, threads: int, log) -> list:
-    """Run slices as submitit jobs: a SLURM array on a cluster, local processes elsewhere."""
+def submit_slices(jobs: list, grid_dir: Path, cluster: str | None, threads: int, log, gpus: int = 0) -> list:
+    """Run slices as submitit jobs: a SLURM array on a cluster, local processes elsewhere.
+
+    ``gpus``: GPUs each job asks for (one when the grid trains on ``cuda`` or ``auto``).
+    """
     import submitit
 
     executor = submitit.AutoExecutor(folder=str(grid_dir / "_submitit" / "%j"), cluster=cluster)
     executor.update_parameters(timeout_min=24 * 60, cpus_per_task=threads, name=f"scalinglaws-{grid_dir.name}")
+    if gpus and executor.cluster == "slurm":
+        executor.update_parameters(gpus_per_node=gpus)
     if executor.cluster == "slurm":
         executor.update_parameters(slurm_array_parallelism=64)
     submitted = executor.map_array(_execute, jobs)

@@ -38,11 +38,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from .config import LEGACY, TrainConfig
+
 SCHEMA_VERSION = 2
 RECORD_NAME = "run.json"
 STATUSES = ("running", "complete", "failed")
 REQUIRED = ("status", "grid", "run_id", "config", "params", "flops_per_token", "curve", "provenance")
 REQUIRED_COMPLETE = ("final",)
+FINAL_FIELDS = ("val_loss", "tokens", "steps", "eval")
+FINAL_FIELDS_2 = ("weights", "eval_step", "epochs")   # schema 2 on
 ACCOUNTINGS = {"6N": "kaplan_6N", "head": "with_head", "head_attn": "with_head_attn"}   # column suffix -> key
 
 
@@ -117,6 +121,15 @@ def validate(record: dict) -> dict:
         missing.append("reason")
     if missing:
         raise RecordError(f"missing fields: {', '.join(missing)}")
+    try:
+        TrainConfig.from_record(record["config"])
+    except (ValueError, TypeError) as e:
+        raise RecordError(f"config is not a valid training config: {e}") from None
+    if record["status"] == "complete":
+        needed = FINAL_FIELDS + (FINAL_FIELDS_2 if record.get("schema", 1) >= 2 else ())
+        absent = [f for f in needed if f not in record["final"]]
+        if absent:
+            raise RecordError(f"final lacks {', '.join(absent)}")
     for key, fields in (("params", ("non_embedding", "embedding", "total")),
                         ("flops_per_token", ("kaplan_6N", "with_head", "with_head_attn"))):
         absent = [f for f in fields if f not in record[key]]
@@ -192,7 +205,8 @@ def flatten(record: dict) -> dict:
 
     Every scalar config field becomes a column under its own name (``model`` fields too:
     ``n_layer``, ``d_model``...), except where a result has the same name: the config's planned
-    ``tokens`` is ``config_tokens`` (``tokens`` is what the run processed).
+    ``tokens`` is ``config_tokens`` (``tokens`` is what the run processed). Fields an older record
+    lacks get the value its run used (``config.LEGACY``), so old and new records share columns.
     """
     cfg, final = record["config"], record.get("final", {})
     row = {"grid": record["grid"], "run_id": record["run_id"], "status": record["status"],
@@ -202,7 +216,8 @@ def flatten(record: dict) -> dict:
         row[f"flops_{suffix}"] = record["flops_per_token"][key]
     results = {"val_loss", "best_val_loss", "best_step", "weights", "eval_step", "tokens", "steps", "epochs",
                "stopped_early", "wall_s", "train_s", "tokens_per_s"}
-    scalars = {**cfg.get("model", {}), **{k: v for k, v in cfg.items() if k != "model"}}
+    resolved = {**LEGACY, **cfg}   # what an older record's run actually did (config.LEGACY)
+    scalars = {**cfg.get("model", {}), **{k: v for k, v in resolved.items() if k != "model"}}
     for key, value in scalars.items():
         if isinstance(value, (list, tuple)):
             value = tuple(value)
@@ -238,8 +253,8 @@ def curves(df: pd.DataFrame, columns=RUN_COLUMNS) -> pd.DataFrame:
     parts = []
     for _, run in df.iterrows():
         c = pd.DataFrame(run["curve"])
-        for key in columns:
-            if key in run:
+        for key in columns:   # a point's own value (its lr) wins over the run's (the configured peak)
+            if key in run and key not in c:
                 c[key] = run[key]
         for suffix in ACCOUNTINGS:
             c[f"flops_{suffix}"] = run[f"flops_{suffix}"]
@@ -258,7 +273,7 @@ def traces(df: pd.DataFrame, columns=RUN_COLUMNS) -> pd.DataFrame:
         c = pd.DataFrame({k: v for k, v in trace.items() if isinstance(v, list)})
         c["every"] = trace["every"]
         for key in columns:
-            if key in run:
+            if key in run and key not in c:
                 c[key] = run[key]
         parts.append(c)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

@@ -42,13 +42,18 @@ from .sampling import fixed_windows, make_sampler
 DEVICES = ("cpu", "cuda", "auto")
 
 
-def resolve_device(device: str = "cpu") -> str:
-    """``cpu``, ``cuda`` / ``cuda:N``, or ``auto`` (CUDA when available)."""
+def resolve_device(device: str = "cpu", *, here: bool = True) -> str:
+    """``cpu``, ``cuda`` / ``cuda:N``, or ``auto`` (CUDA when available).
+
+    With ``here=False`` only the name is checked (a job submitted to another machine decides there).
+    """
+    kind = device.split(":")[0]
+    if device != "auto" and kind not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r}; use one of {', '.join(DEVICES)} (or cuda:N)")
+    if not here:
+        return device
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    kind = device.split(":")[0]
-    if kind not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {device!r}; use one of {', '.join(DEVICES)} (or cuda:N)")
     if kind == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} asked for, but torch {torch.__version__} sees no CUDA device")
     return device
@@ -203,7 +208,8 @@ class Trainer:
 
     # -- checkpoints -----------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"config": self.config.to_dict(), "model": self.model.state_dict(),
+        return {"config": self.config.to_dict(), "device_type": self.device_type, "precision": self.precision,
+                "model": self.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(), "sampler": self.sampler.state_dict(),
                 "state": self.state, "best_weights": self.best_weights}
 
@@ -289,13 +295,17 @@ def train_run(config: TrainConfig | dict, run_dir: Path, *, grid: str = "adhoc",
     if ckpt_path.exists():
         payload = checkpoint.load(ckpt_path)
         try:
-            same = config.same_run(payload.get("config") or {})
+            same = config.same_run(payload.get("config") or {}) and checkpoint.FIELDS <= set(payload)
         except (TypeError, ValueError):
             same = False
-        if same:
-            trainer.load_state_dict(payload)
-        else:
+        if not same:     # another run's, or an older format's: it cannot be continued
             ckpt_path.unlink()
+        elif (payload["device_type"], payload["precision"]) != (trainer.device_type, trainer.precision):
+            raise ValueError(f"{ckpt_path} was written on {payload['device_type']} in {payload['precision']}; "
+                             f"continuing it on {trainer.device_type} in {trainer.precision} would change the run. "
+                             f"Resume with --device {payload['device_type']}, or delete the checkpoint to start over.")
+        else:
+            trainer.load_state_dict(payload)
 
     record = new_record(
         grid=grid, run_id=run_id, config=config.to_dict(), accounting=trainer.accounting,

@@ -6,9 +6,10 @@ one per split, plus the tokenizer and a manifest that says exactly what went in:
     data_root()/<slug>-<key>-v<V>-s<seed>/
         train.bin val.bin test.bin [ood_brown.bin ood_python.bin probe_folio.bin]  tokenizer.json  manifest.json
 
-``<key>`` is a short hash of ``DATA_FORMAT_VERSION`` and of the name and version of every package
-the corpus is read from, so a different install (another ``transformers``, say) or a changed
-preparation never silently reuses a stale folder.
+``<key>`` is a short hash of ``DATA_FORMAT_VERSION``, of the name and version of every package the
+corpus is read from and of ``tokenizers`` and ``datasketch``, so a different install (another
+``transformers``, say) or a changed preparation does not reuse a stale folder. Local files are keyed
+by path, not content: prepare again (or delete the folder) after editing them.
 
 The steps, in order, each in its own module of this package:
 

@@ -29,10 +29,11 @@ from .tokens import EOT, chunk, encode_docs, train_tokenizer
 # Bump whenever the preparation changes what ends up in a corpus folder (it is part of the folder's key).
 # 1: document split (folders named <slug>-v<V>-s<seed>). 2: near-duplicates removed, stratified section split,
 # probe_folio / ood_brown, held-out 13-gram overlap check, n-gram baselines.
-DATA_FORMAT_VERSION = 2
+DATA_FORMAT_VERSION = 3
 
 OVERLAP_N = 13  # the leakage check in the manifest counts shared word 13-grams (as GPT-3's contamination study)
-HELD_OUT_MAX_OVERLAP = 0.5  # held-out texts with at least this share of their 13-grams in the training split leave
+HELD_OUT_MAX_OVERLAP = 0.5  # val/test sections and held-out texts with at least this share of their 13-grams in
+                            # the training split leave
 BASELINE_MAX_TRAIN_TOKENS = 50_000_000  # n-gram baselines are fitted on at most this many training tokens
 
 
@@ -69,11 +70,14 @@ def source_packages(spec: str) -> dict[str, str | None]:
 
 def corpus_key(spec: str, text_field: str = "text") -> dict:
     """What a prepared folder depends on besides (spec, vocab, seed), and its short hash:
-    ``{"hash", "data_format_version", "packages"}``."""
+    ``{"hash", "data_format_version", "packages", "tools"}``: the preparation code's version, the version of
+    every package a source is read from, and of the tokenizer and near-duplicate libraries. Local files are
+    keyed by their path (in the slug), not their content: prepare again after editing them."""
     packages = source_packages(spec)
-    blob = json.dumps(dict(data_format_version=DATA_FORMAT_VERSION, packages=packages), sort_keys=True)
+    tools = {name: _version(name) for name in ("tokenizers", "datasketch")}   # they shape the tokens too
+    blob = json.dumps(dict(data_format_version=DATA_FORMAT_VERSION, packages=packages, tools=tools), sort_keys=True)
     return dict(hash=hashlib.sha256(blob.encode()).hexdigest()[:8], data_format_version=DATA_FORMAT_VERSION,
-                packages=packages)
+                packages=packages, tools=tools)
 
 
 def corpus_dirname(spec: str = "default", vocab_size: int = 4096, seed: int = 1234, text_field: str = "text") -> str:
@@ -196,11 +200,17 @@ def _build(out: Path, spec, vocab_size, seed, text_field, allow_network, progres
     sections = assign_sections(docs, seed)
     if "train" not in sections:
         raise ValueError(f"{spec!r}: no documents for the training split")
-    splits = {name: join_sections(secs) for name, secs in sections.items()}
-
-    # Leakage check: the share of each text's word 13-grams found in the training split. Held-out texts
-    # that are mostly training text (a 1961 Brown sample quoting a State of the Union address) leave.
-    train_set = shingle_set([d.text for d in splits["train"]], OVERLAP_N)
+    # Leakage check: the share of each text's word 13-grams found in the training split. Validation and
+    # test sections that are mostly training text (a passage repeated in another document) leave before
+    # their sections are joined; so do held-out texts (a 1961 Brown sample quoting a State of the Union address).
+    train_set = shingle_set([d.text for d in join_sections(sections["train"])], OVERLAP_N)
+    sections_dropped = {}
+    for name in [n for n in MAIN_SPLITS if n != "train" and n in sections]:
+        share = ngram_overlap(train_set, [x.text for x in sections[name]], OVERLAP_N)
+        kept = [x for x, a in zip(sections[name], share) if a < HELD_OUT_MAX_OVERLAP]
+        sections_dropped[name] = len(sections[name]) - len(kept)
+        sections[name] = kept
+    splits = {name: join_sections(secs) for name, secs in sections.items() if secs}
     overlap, overlap_dropped = {}, Counter()
     for name in [n for n in splits if n != "train"]:
         share = ngram_overlap(train_set, [d.text for d in splits[name]], OVERLAP_N)
@@ -297,9 +307,11 @@ def _build(out: Path, spec, vocab_size, seed, text_field, allow_network, progres
         splits=info, sources=sources, mix=mix, mix_max_gap_vs_train=gap,
         train_overlap=dict(
             what=f"per text of each split, the share of its distinct word {OVERLAP_N}-grams (lower-cased) that "
-                 f"occur in the training split: mean, max, and how many texts reach 50% and 90%; held-out texts "
-                 f"at {HELD_OUT_MAX_OVERLAP:.0%} or more were dropped before (sources[...]['overlap_dropped'])",
-            n=OVERLAP_N, held_out_max=HELD_OUT_MAX_OVERLAP, dropped=sum(overlap_dropped.values()), splits=overlap),
+                 f"occur in the training split: mean, max, and how many texts reach 50% and 90%; validation and "
+                 f"test sections at {HELD_OUT_MAX_OVERLAP:.0%} or more were dropped before joining "
+                 f"(sections_dropped), and so were held-out texts (sources[...]['overlap_dropped'])",
+            n=OVERLAP_N, held_out_max=HELD_OUT_MAX_OVERLAP, dropped=sum(overlap_dropped.values()),
+            sections_dropped=sections_dropped, splits=overlap),
         baselines=base,
         file_sizes={**{f"{s}.bin": (out / f"{s}.bin").stat().st_size for s in splits},
                     "tokenizer.json": (out / "tokenizer.json").stat().st_size},

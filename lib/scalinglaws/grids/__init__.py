@@ -2,7 +2,7 @@
 
 A *run* is an id plus a full ``TrainConfig`` (as a dict). ``sweep(base, **axes)`` takes the
 product of the axes and names each run by the axes that vary (``L2-d64`` for a size sweep,
-``L2-d64_lr3e-3`` when the learning rate varies too), so ids say what differs and never collide:
+``L2-d64_lr0.003`` when the learning rate varies too), so ids say what differs and never collide:
 a grid refuses duplicate ids when it is built. Each chapter's grids live in their own module
 (``grids/ln.py`` for L(N), ...) and are registered here; ``scalinglaws grid show NAME`` prints
 one as a table.
@@ -102,17 +102,33 @@ def _id_value(value) -> str:
     return str(value)
 
 
+SHAPE_ID_NAMES = {"n_head": "h", "n_ctx": "ctx", "vocab_size": "V"}
+
+
+def _model_ids(shapes: list) -> list:
+    """Run-id parts for the values of a ``model`` axis: the shape label (``L2-d64``), plus the other
+    shape fields that tell apart shapes sharing a label (``L2-d64-h1``, ``L2-d64-h2``)."""
+    shapes = [ModelShape.from_dict(v) for v in shapes]
+    labels = [s.label for s in shapes]
+    out = []
+    for shape, label in zip(shapes, labels):
+        twins = [s for s, other in zip(shapes, labels) if other == label]
+        extra = [f"{short}{getattr(shape, f)}" for f, short in SHAPE_ID_NAMES.items()
+                 if len({getattr(t, f) for t in twins}) > 1]
+        out.append("-".join([label, *extra]))
+    return out
+
+
 def _id_part(axis: str, value) -> str:
-    if axis == "model":
-        return ModelShape.from_dict(value).label
     return f"{ID_NAMES.get(axis, axis)}{_id_value(value)}"
 
 
 def sweep(base: dict | None = None, **axes) -> tuple:
     """The runs of the product of ``axes`` over ``base``; ids from the axes with more than one value.
 
-    ``sweep({"tokens": 5e6}, model=[gpt(2, 32), gpt(2, 64)], lr=[1e-3, 2e-3])`` gives four runs,
-    ``L2-d32_lr1e-3`` … ``L2-d64_lr2e-3``; every config is validated and stored in full.
+    ``sweep({"tokens": 5_000_000}, model=[gpt(2, 32), gpt(2, 64)], lr=[1e-3, 2e-3])`` gives four runs,
+    ``L2-d32_lr0.001`` … ``L2-d64_lr0.002``; every config is validated and stored in full. Shapes that share
+    a label get the fields that tell them apart (``L2-d64-h1``, ``L2-d64-h2``).
     """
     base = dict(base or {})
     for axis, values in axes.items():
@@ -120,11 +136,14 @@ def sweep(base: dict | None = None, **axes) -> tuple:
             raise ValueError(f"sweep axis {axis!r} needs a non-empty list of values")
     axes = {axis: [v.to_dict() if isinstance(v, ModelShape) else v for v in values] for axis, values in axes.items()}
     varying = [axis for axis, values in axes.items() if len(values) > 1]
+    names = {axis: (_model_ids(values) if axis == "model" else [_id_part(axis, v) for v in values])
+             for axis, values in axes.items()}
     runs = []
-    for combo in itertools.product(*axes.values()):
-        overrides = dict(zip(axes, combo))
+    for combo in itertools.product(*(range(len(values)) for values in axes.values())):
+        picks = dict(zip(axes, combo))
+        overrides = {axis: axes[axis][i] for axis, i in picks.items()}
         config = TrainConfig.from_dict({**base, **overrides}).to_dict()
-        run_id = "_".join(_id_part(axis, overrides[axis]) for axis in varying) or "run"
+        run_id = "_".join(names[axis][picks[axis]] for axis in varying) or "run"
         runs.append(RunSpec(run_id, config))
     ids = [r.run_id for r in runs]
     if len(set(ids)) != len(ids):
