@@ -1,13 +1,13 @@
 """A small in-memory corpus with learnable structure, so engine tests need no prepared corpus."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
+from scalinglaws.data import ArrayCorpus
 
-class FakeCorpus:
-    """Token arrays from a seeded sparse Markov chain over ``vocab_size`` tokens (``PreparedCorpus``'s interface)."""
+
+class FakeCorpus(ArrayCorpus):
+    """Token arrays from a seeded sparse Markov chain over ``vocab_size`` tokens."""
 
     def __init__(self, vocab_size: int = 256, train_tokens: int = 60_000, seed: int = 0, path: str = "/nonexistent"):
         rng = np.random.default_rng(seed)
@@ -24,11 +24,5 @@ class FakeCorpus:
                 out[i] = t
             return out
 
-        self.vocab_size = vocab_size
-        self.path = Path(path)
-        self._arrays = {"train": stream(train_tokens, seed + 1), "val": stream(8_000, seed + 2),
-                        "test": stream(8_000, seed + 3)}
-        self.splits = tuple(self._arrays)
-
-    def tokens(self, split: str) -> np.ndarray:
-        return self._arrays[split]
+        super().__init__({"train": stream(train_tokens, seed + 1), "val": stream(8_000, seed + 2),
+                          "test": stream(8_000, seed + 3)}, vocab_size, path)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from scalinglaws.bench import PlainLoop, RandomCorpus, bench_config, measure_processes, parse_shape
+from scalinglaws.bench import PlainLoop, bench_config, measure_processes, parse_shape, random_corpus
 from scalinglaws.train import Trainer
 
 SCRIPT = Path(sys.executable).parent / "scalinglaws"
@@ -59,7 +59,7 @@ def test_two_one_thread_processes_each_report_a_rate():
 
 def test_plain_loop_trains_the_same_model_from_the_same_weights():
     config = bench_config(parse_shape("1x16", ctx=16), batch_tokens=64, micro_tokens=32, bf16=False)
-    corpus = RandomCorpus(n_tokens=10_000)
+    corpus = random_corpus(n_tokens=10_000)
     trainer, plain = Trainer(config, corpus), PlainLoop(config, corpus.tokens("train"))
     real_state, plain_state = trainer.model.state_dict(), plain.model.state_dict()
     assert real_state.keys() == plain_state.keys()

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
+from .data import ArrayCorpus
 from .models import ModelShape, build_model, flops_per_token, formula_params, lm_loss
 
 VOCAB = 4096
@@ -46,20 +47,12 @@ CORPUS_TOKENS = 2_000_000
 PEAK_SIZES = (512, 1024)
 
 
-class RandomCorpus:
+def random_corpus(vocab_size: int = VOCAB, n_tokens: int = CORPUS_TOKENS, seed: int = 0) -> ArrayCorpus:
     """An in-memory stand-in for a prepared corpus: uniform random tokens, nothing on disk."""
-
-    splits = ("train", "val")
-    path = "<random tokens>"
-
-    def __init__(self, vocab_size: int = VOCAB, n_tokens: int = CORPUS_TOKENS, seed: int = 0):
-        self.vocab_size = vocab_size
-        rng = np.random.default_rng(seed)
-        self._arrays = {"train": rng.integers(0, vocab_size, n_tokens, dtype=np.uint16),
-                        "val": rng.integers(0, vocab_size, max(n_tokens // 20, 4096), dtype=np.uint16)}
-
-    def tokens(self, split: str) -> np.ndarray:
-        return self._arrays[split]
+    rng = np.random.default_rng(seed)
+    return ArrayCorpus({"train": rng.integers(0, vocab_size, n_tokens, dtype=np.uint16),
+                        "val": rng.integers(0, vocab_size, max(n_tokens // 20, 4096), dtype=np.uint16)},
+                       vocab_size, path="<random tokens>")
 
 
 def parse_shape(spec: str, ctx: int, vocab_size: int = VOCAB) -> ModelShape:
@@ -147,7 +140,7 @@ def _timed(step) -> float:
     return time.perf_counter() - t0
 
 
-def measure_pair(config: TrainConfig, corpus: RandomCorpus, threads: int, seconds: float, min_pairs: int = 5,
+def measure_pair(config: TrainConfig, corpus: ArrayCorpus, threads: int, seconds: float, min_pairs: int = 5,
                  plain: bool = True) -> dict:
     """Tokens/s of ``Trainer.step()`` and of the plain loop, timed step by step, interleaved.
 
@@ -189,7 +182,7 @@ def _two_process_child(config_dict: dict, seconds: float, barrier, queue) -> Non
     torch.set_num_threads(1)
     config = TrainConfig.from_dict(config_dict)
     from .train import Trainer
-    trainer = Trainer(config, RandomCorpus(config.shape.vocab_size), "cpu")
+    trainer = Trainer(config, random_corpus(config.shape.vocab_size), "cpu")
     trainer.step(), trainer.step()
     barrier.wait()
     times = []
@@ -274,7 +267,7 @@ def run(args) -> dict:
           f"{os.cpu_count()} CPUs; load {load_before['1min']}; ctx {args.ctx}; {args.batch_tokens} tokens/step in "
           f"micro-batches of {args.micro_batch_tokens}{'; bf16' if args.bf16 else ''}", flush=True)
     peak_samples = {t: [matmul_peak(t)] for t in args.threads}   # sampled again after every row and at the end
-    corpus = RandomCorpus()
+    corpus = random_corpus()
     shapes = [parse_shape(s, args.ctx) for s in args.shapes]
     print("fp32 matmul peak (first sample): " + ", ".join(
         f"{t} thr {max(peak_samples[t][0].values()) / 1e9:.1f} GFLOP/s" for t in args.threads), flush=True)

@@ -147,3 +147,8 @@ class TrainConfig:
     def trace_every(self) -> int:
         """Steps averaged into one row of the dense trace."""
         return max(1, math.ceil(self.steps / self.trace_points))
+
+
+def flat_config(config: dict) -> dict:
+    """A config's scalar fields in one level: the model's (``n_layer``, ``d_model``...) then the rest."""
+    return {**config.get("model", {}), **{k: v for k, v in config.items() if k != "model"}}

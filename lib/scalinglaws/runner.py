@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .grids import Grid, RunSpec, get_grid
-from .models import ModelShape, flops_per_token, formula_params
+from .models import ModelShape, formula_accounting
 from .paths import repo_root, runs_root, slice_template
 from .provenance import now
 from .runs import RecordError, fail_record, new_record, read_record, write_json_atomic, write_record
@@ -142,11 +142,8 @@ def mark_failed(grid: str, grid_dir: Path, runs: list, reason: str) -> None:
             if record["status"] in ("complete", "failed"):   # a failed run recorded its own, more precise, reason
                 continue
         except RecordError:
-            shape = ModelShape.from_dict(run["config"]["model"])
-            params = formula_params(shape)
             record = new_record(grid=grid, run_id=run["run_id"], config=run["config"],
-                                accounting={"params": params,
-                                            "flops_per_token": flops_per_token(shape, params["non_embedding"])},
+                                accounting=formula_accounting(ModelShape.from_dict(run["config"]["model"])),
                                 provenance={"command": "scalinglaws grid run"})
         write_record(run_dir, fail_record(record, reason, now()))
 

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import LEGACY, TrainConfig
+from .config import LEGACY, TrainConfig, flat_config
 
 SCHEMA_VERSION = 2
 RECORD_NAME = "run.json"
@@ -216,8 +216,7 @@ def flatten(record: dict) -> dict:
         row[f"flops_{suffix}"] = record["flops_per_token"][key]
     results = {"val_loss", "best_val_loss", "best_step", "weights", "eval_step", "tokens", "steps", "epochs",
                "stopped_early", "wall_s", "train_s", "tokens_per_s"}
-    resolved = {**LEGACY, **cfg}   # what an older record's run actually did (config.LEGACY)
-    scalars = {**cfg.get("model", {}), **{k: v for k, v in resolved.items() if k != "model"}}
+    scalars = flat_config({**LEGACY, **cfg})   # an older record's missing fields: what its run did (LEGACY)
     for key, value in scalars.items():
         if isinstance(value, (list, tuple)):
             value = tuple(value)

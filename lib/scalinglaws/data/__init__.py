@@ -47,7 +47,7 @@ The names below are re-exported for use as ``scalinglaws.data.X``. Settings such
 set it there (``scalinglaws.data.prepare.DATA_FORMAT_VERSION``), not on this package.
 """
 from .duplicates import dedupe, near_dedupe, ngram_overlap, shingle_set, shingles
-from .prepare import (DATA_FORMAT_VERSION, PreparedCorpus, corpus_dirname, corpus_key, corpus_slug, prepare_corpus,
+from .prepare import (DATA_FORMAT_VERSION, ArrayCorpus, PreparedCorpus, corpus_dirname, corpus_key, corpus_slug, prepare_corpus,
                       source_packages)
 from .sources import BROWN_VERSION, SOURCES, Document, brown_detokenise, clean, load_documents, npm_root
 from .split import Section, assign_sections, assign_splits, join_sections, section_spans, split_unit
@@ -56,7 +56,7 @@ from .tokens import EOT, chunk, encode_docs, train_tokenizer
 
 __all__ = [
     "BROWN_VERSION", "DATA_FORMAT_VERSION", "EOT", "SOURCES",
-    "Document", "PreparedCorpus", "Section",
+    "ArrayCorpus", "Document", "PreparedCorpus", "Section",
     "assign_sections", "assign_splits", "brown_detokenise", "chunk", "clean", "corpus_dirname", "corpus_key",
     "corpus_slug", "dedupe", "describe", "describe_baselines", "describe_mix", "describe_sources", "encode_docs",
     "join_sections", "load_documents", "near_dedupe", "ngram_overlap", "npm_root", "prepare_corpus", "section_spans",

@@ -102,6 +102,22 @@ def _is_complete(folder: Path) -> bool:
         return False
 
 
+class ArrayCorpus:
+    """Token arrays held in memory, with the interface training uses (``vocab_size``, ``splits``,
+    ``tokens(split)``, ``path``): for benchmarks and tests that need no prepared folder."""
+
+    def __init__(self, arrays: dict, vocab_size: int, path: str = "<in memory>"):
+        self._arrays = dict(arrays)
+        self.vocab_size = vocab_size
+        self.splits = tuple(self._arrays)
+        self.path = Path(path)
+
+    def tokens(self, split: str) -> np.ndarray:
+        if split not in self._arrays:
+            raise KeyError(f"unknown split {split!r}; this corpus has {self.splits}")
+        return self._arrays[split]
+
+
 class PreparedCorpus:
     """A prepared corpus folder: token arrays per split, the tokenizer and the manifest."""
 

@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import TrainConfig
-from ..models import ModelShape, flops_per_token, formula_params
+from ..config import TrainConfig, flat_config
+from ..models import ModelShape, formula_accounting
 
 # Short names of the axes in run ids; an axis not listed uses its field name.
 ID_NAMES = {"lr": "lr", "batch_tokens": "b", "tokens": "t", "train_subset_tokens": "D", "seed": "s",
@@ -36,14 +36,17 @@ class RunSpec:
         return ModelShape.from_dict(self.config["model"])
 
     @property
+    def accounting(self) -> dict:
+        return formula_accounting(self.shape)
+
+    @property
     def params(self) -> dict:
-        return formula_params(self.shape)
+        return self.accounting["params"]
 
     @property
     def cost(self) -> float:
         """Training FLOPs (with head and attention), for balancing slices and printing tables."""
-        per_token = flops_per_token(self.shape, self.params["non_embedding"])["with_head_attn"]
-        return per_token * self.config.get("tokens", TrainConfig.tokens)
+        return self.accounting["flops_per_token"]["with_head_attn"] * self.config.get("tokens", TrainConfig.tokens)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class Grid:
         """One row per run: its id, the config fields that vary across the grid, N and the cost."""
         import pandas as pd
 
-        flat = [{**{k: v for k, v in r.config.items() if k != "model"}, **r.config["model"]} for r in self.runs]
+        flat = [flat_config(r.config) for r in self.runs]
         keys = [k for k in flat[0] if len({json.dumps(f.get(k), sort_keys=True) for f in flat}) > 1]
         rows = [{"run_id": r.run_id, **{k: f.get(k) for k in keys}, "N": r.params["non_embedding"],
                  "N_total": r.params["total"], "tokens": r.config["tokens"], "PFLOP": r.cost / 1e15}

@@ -117,6 +117,12 @@ def flops_per_token(shape: ModelShape, non_embedding: int) -> dict:
     return family(shape).flops_per_token(shape, non_embedding)
 
 
+def formula_accounting(shape: ModelShape) -> dict:
+    """``accounting`` by formula, without building the model (for grids, tables and failure records)."""
+    params = formula_params(shape)
+    return {"params": params, "flops_per_token": flops_per_token(shape, params["non_embedding"])}
+
+
 def accounting(shape: ModelShape, model: nn.Module | None = None) -> dict:
     """``{"params": {...}, "flops_per_token": {...}}``, counted from a built model (one is built if not given)."""
     model = model if model is not None else build_model(shape)
