@@ -23,6 +23,12 @@ class Published:
     where: str
     meaning: str
 
+    @property
+    def short(self) -> str:
+        """The value as prose writes it: ``2.3e10``, ``1.5e9``, ``768``, ``0.076``."""
+        text = f"{self.value:.3g}"
+        return text.replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
 
 PUBLISHED = {p.symbol: p for p in [
     Published("alpha_N", 0.076, "§1.2 Eq 1.1; Table 5", "exponent of L(N) = (N_c/N)^α_N, converged models"),
@@ -41,6 +47,13 @@ PUBLISHED = {p.symbol: p for p in [
     Published("n_ctx", 1024, "§2.3", "context length of most runs"),
     Published("batch_tokens", 2 ** 19, "§2.3", "batch of 512 sequences × 1024 tokens"),
     Published("seed_noise", 0.02, "§4.2", "seed-to-seed variation of the loss, nats"),
+    Published("steps", 2.5e5, "§2.2", "optimizer steps of every run (one cosine schedule of this length)"),
+    Published("warmup_steps", 3000, "§2.2", "linear warmup, steps"),
+    Published("dropout_LND", 0.1, "§4.2", "dropout of the L(N, D) runs"),
+    Published("webtext2_tokens", 2.29e10, "§2.3", "WebText2 tokens (GPT-2 BPE)"),
+    Published("chars_per_token", 4.3, "§6.3, footnote 7", "characters per GPT-2 token on WebText2"),
+    Published("N_min", 768, "§3", "smallest model, non-embedding parameters"),
+    Published("N_max", 1.5e9, "§3", "largest model, non-embedding parameters"),
 ]}
 
 
