@@ -16,9 +16,12 @@ from . import schedule
 from .models import ModelShape, from_dict, kaplan_lr
 
 SAMPLERS = ("epochs", "random")
+# Which protocol set a run's LR, warmup and schedule (``protocol`` module): a preset, the calibration
+# sweep (a preset's warmup and schedule with the LR swept by hand), or anything set by hand.
+PROTOCOLS = ("kaplan", "tuned", "calibration", "custom")
 
 # Fields added after the first records were written, and the behaviour those records had.
-LEGACY = {"sampling": "random", "grad_stats_every": 0, "trace_points": 1000, "loss_ema": 0.9}
+LEGACY = {"sampling": "random", "grad_stats_every": 0, "trace_points": 1000, "loss_ema": 0.9, "protocol": "custom"}
 
 
 @dataclass
@@ -26,6 +29,7 @@ class TrainConfig:
     """Everything that determines a run. Stored verbatim in the run record."""
 
     model: dict                                # ModelShape fields
+    protocol: str = "custom"                   # the preset that set lr, warmup and schedule (PROTOCOLS)
     corpus: str = "default"                    # see data.prepare_corpus
     data_seed: int = 1234                      # the split
     tokens: int = 5_000_000                    # training tokens processed
@@ -75,6 +79,8 @@ class TrainConfig:
             problems.append(f"dropout must be in [0, 1), got {self.dropout}")
         if self.schedule not in schedule.KINDS:
             problems.append(f"unknown schedule {self.schedule!r} ({', '.join(schedule.KINDS)})")
+        if self.protocol not in PROTOCOLS:
+            problems.append(f"unknown protocol {self.protocol!r} ({', '.join(PROTOCOLS)})")
         if self.sampling not in SAMPLERS:
             problems.append(f"unknown sampling {self.sampling!r} ({', '.join(SAMPLERS)})")
         if self.train_subset_tokens is not None and self.train_subset_tokens <= self.shape.n_ctx + 1:
