@@ -68,3 +68,38 @@ def test_local_exponents_show_bending():
     x = np.array([1e5, 1e3, 1e4])                       # unsorted on purpose
     y = np.array([y4 * 10 ** -0.05, (1e8 / 1e3) ** 0.1, y4])   # slope 0.1, then 0.05
     assert local_exponents(x, y) == pytest.approx([0.1, 0.05])
+
+
+def offset_data(E=2.0, alpha=0.35, x_c=3e4, n=10, noise=0.004, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.geomspace(1.8e3, 7.9e5, n)
+    return x, (E + (x_c / x) ** alpha) * np.exp(rng.normal(0, noise, n))
+
+
+def test_offset_fit_recovers_known_E_and_alpha():
+    from scalinglaws.fit import fit_offset_power_law
+    x, y = offset_data()
+    fit = fit_offset_power_law(x, y, n_boot=200, seed=0)
+    assert fit.E_ci[0] < 2.0 < fit.E_ci[1] and fit.alpha_ci[0] < 0.35 < fit.alpha_ci[1]
+    assert fit.E == pytest.approx(2.0, abs=0.1) and fit.alpha == pytest.approx(0.35, abs=0.05)
+    assert fit.predict([3e4])[0] == pytest.approx(3.0, rel=0.02)
+    assert not fit.E_at_bound and fit.method == "residual bootstrap"
+
+
+def test_the_criterion_tells_the_two_forms_apart():
+    from scalinglaws.fit import compare_forms, fit_offset_power_law
+    x, y = offset_data()
+    assert compare_forms(fit_power_law(x, y, n_boot=50), fit_offset_power_law(x, y, n_boot=50))["preferred"] == "offset"
+    x, y = synthetic(n=10, noise=0.005)   # a pure power law: the extra parameter buys nothing
+    verdict = compare_forms(fit_power_law(x, y, n_boot=50), fit_offset_power_law(x, y, n_boot=50))
+    assert verdict["preferred"] == "pure", verdict
+
+
+def test_cli_fit_power_offset_prints_E(tmp_path, capsys):
+    x, y = offset_data()
+    csv = tmp_path / "points.csv"
+    csv.write_text("N,loss\n" + "\n".join(f"{a},{b}" for a, b in zip(x, y)))
+    assert main(["fit", "power", "--offset", "--csv", str(csv), "--x", "N", "--y", "loss", "--boot", "100"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"E", "alpha", "x_c", "E_ci", "alpha_ci", "x_c_ci", "aicc", "law"}
+    assert out["law"].startswith("loss = E + ") and out["E_ci"][0] < 2.0 < out["E_ci"][1]

@@ -97,3 +97,39 @@ def noise_scale(trace: dict | pd.DataFrame, window: int = 1) -> pd.DataFrame:
     t["trace_sigma"] = tr.rolling(window, min_periods=1).mean()
     t["B_simple"] = t["trace_sigma"] / t["G2"]
     return t
+
+
+CONVERGED_CHANGE = 0.02      # a run is flat when its loss fell by less than 2% ...
+CONVERGED_DECADES = 0.5      # ... over its last half-decade of tokens
+
+
+def convergence(curve: list | pd.DataFrame, *, key: str = "val_loss", tolerance: float = CONVERGED_CHANGE,
+                decades: float = CONVERGED_DECADES) -> dict:
+    """Whether a run is converged, by the criterion the L(N) chapter states:
+
+    * ``minimum``: its validation loss reached a minimum before the run ended (the best curve point
+      is not the last one: more training on this schedule did not help; early stopping keeps it), or
+    * ``flat``: the loss at the end is within ``tolerance`` (relative) of the loss ``decades`` of
+      tokens earlier, read on the same curve. Under a cosine schedule the end of a run holds the
+      annealing drop too, so this within-run reading is stricter than comparing two runs of
+      different length: a run that passes it is flat in both senses.
+
+    Returns ``{"converged", "reason" ("minimum" / "flat" / "falling"), "change", "best_tokens",
+    "end_tokens"}``; ``change`` is the relative fall over the last ``decades`` up to the best point.
+    """
+    c = pd.DataFrame(curve)[["tokens", key]].dropna().sort_values("tokens")
+    if len(c) < 2:
+        raise ValueError("a convergence check needs a curve of at least 2 points")
+    best = c.loc[c[key].idxmin()]
+    end_tokens = float(c["tokens"].iloc[-1])
+    at = float(best["tokens"]) / 10 ** decades
+    before = interpolate_at(c, "tokens", key, [at])[0]
+    change = float((before - best[key]) / best[key]) if np.isfinite(before) else float("nan")
+    if float(best["tokens"]) < end_tokens:
+        reason = "minimum"
+    elif np.isfinite(change) and change < tolerance:
+        reason = "flat"
+    else:
+        reason = "falling"
+    return {"converged": reason != "falling", "reason": reason, "change": change,
+            "best_tokens": float(best["tokens"]), "end_tokens": end_tokens}

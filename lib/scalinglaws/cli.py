@@ -4,7 +4,8 @@
     scalinglaws grid show cpu-default
     scalinglaws grid run cpu-default [--runs-dir runs/reference] [--workers 2] [--engine submitit --cluster slurm]
     scalinglaws data prepare [--corpus default] [--vocab 4096]
-    scalinglaws fit power --csv FILE --x COL --y COL
+    scalinglaws fit power --csv FILE --x COL --y COL [--offset]
+    scalinglaws calibrate [--runs-dir runs/reference] [--write]
     scalinglaws bench [--shapes 2x64 4x128] [--seconds 20] [--processes 2] [--out FILE]
 """
 from __future__ import annotations
@@ -56,8 +57,26 @@ def cmd_data_prepare(args) -> int:
 
 def cmd_fit_power(args) -> int:
     from .fit import fit_power_law_csv
-    fit = fit_power_law_csv(args.csv, args.x, args.y, n_boot=args.boot, seed=args.seed)
-    print(json.dumps({"law": f"{args.y} = ({args.x}_c / {args.x})^alpha", **fit.to_dict()}, indent=1))
+    fit = fit_power_law_csv(args.csv, args.x, args.y, n_boot=args.boot, seed=args.seed, offset=args.offset)
+    law = f"{args.y} = {'E + ' if args.offset else ''}({args.x}_c / {args.x})^alpha"
+    print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .calibration import calibrate
+    from .paths import reference_runs
+    from .protocol import RULE_FILE
+    grid_dir = Path(args.runs_dir or reference_runs()) / "calibration"
+    rule, optima = calibrate(grid_dir)
+    cols = ["N", "batch_tokens", "best_lr", "best_loss", "lr", "loss", "on_edge", "n", "diverged"]
+    print(optima[cols].to_string(index=False))
+    print(f"batch: {rule.batch_tokens} tokens; LR*(N) = {rule.lr_ref:.4g} (N / {rule.n_ref:.0e})^-{rule.exponent:.3f} "
+          f"(± {rule.exponent_se:.3f}), fitted on N = {rule.n_range[0]:,} … {rule.n_range[1]:,}")
+    if args.write:
+        out = Path(args.out) if args.out else RULE_FILE
+        out.write_text(json.dumps(rule.to_dict(), indent=1) + "\n")
+        print(f"wrote {out}")
     return 0
 
 
@@ -107,7 +126,14 @@ def parser() -> argparse.ArgumentParser:
     power.add_argument("--y", required=True)
     power.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
     power.add_argument("--seed", type=int, default=0)
+    power.add_argument("--offset", action="store_true", help="fit y = E + (x_c/x)^alpha (an irreducible term E)")
     power.set_defaults(func=cmd_fit_power)
+
+    cal = sub.add_parser("calibrate", help="fit the tuned protocol's LR rule to the calibration grid")
+    cal.add_argument("--runs-dir", help="folder holding calibration/ (default: runs/reference)")
+    cal.add_argument("--write", action="store_true", help="write the rule the tuned protocol reads")
+    cal.add_argument("--out", help="where to write it (default: the library's grids/tuned_lr.json)")
+    cal.set_defaults(func=cmd_calibrate)
 
     bench = sub.add_parser("bench", help="training throughput: the real step against a plain loop (tokens/s, FLOP/s)")
     bench.add_argument("--shapes", nargs="+", default=["2x16", "2x64", "3x96", "4x128"],
