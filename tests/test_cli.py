@@ -17,11 +17,11 @@ SCRIPT = Path(sys.executable).parent / "scalinglaws"
 def test_grid_list_and_show(capsys):
     assert main(["grid", "list"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
-    assert {"smoke", "cpu-default"} <= set(listed), listed
+    assert {"smoke", "calibration", "lnn", "lnn-quick"} <= set(listed), listed
     for name in listed:       # every grid it lists, it can show
         assert main(["grid", "show", name]) == 0, name
         assert capsys.readouterr().out.startswith(f"{name}: ")
-    assert main(["grid", "show", "cpu-default"]) == 0
+    assert main(["grid", "show", "lnn"]) == 0
     out = capsys.readouterr().out
     assert "L4-d128" in out and "793,344" in out
 
@@ -66,10 +66,10 @@ def test_console_script_lists_and_shows_grids(script, tmp_path):
     proc = run_script(["grid", "list"], tmp_path, script)
     assert proc.returncode == 0, f"rc={proc.returncode}\n{proc.stderr}"
     listed = [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
-    assert {"smoke", "cpu-default"} <= set(listed), f"`scalinglaws grid list` printed {listed}"
-    shown = run_script(["grid", "show", "cpu-default"], tmp_path, script)
+    assert {"smoke", "calibration", "lnn"} <= set(listed), f"`scalinglaws grid list` printed {listed}"
+    shown = run_script(["grid", "show", "lnn"], tmp_path, script)
     assert shown.returncode == 0, f"rc={shown.returncode}\n{shown.stderr}"
-    assert shown.stdout.startswith("cpu-default: ") and "L4-d128" in shown.stdout and "793,344" in shown.stdout, (
+    assert shown.stdout.startswith("lnn: ") and "L4-d128" in shown.stdout and "793,344" in shown.stdout, (
         shown.stdout)
 
 
@@ -82,7 +82,7 @@ def test_console_script_unknown_grid_exits_2(script, tmp_path, command):
     assert proc.returncode == 2, f"expected exit code 2, got {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
     err = proc.stderr.strip()
     assert err.startswith("scalinglaws: error: unknown grid 'no-such-grid'"), err
-    assert "cpu-default" in err, f"the error should name the known grids: {err}"
+    assert "lnn" in err and "calibration" in err, f"the error should name the known grids: {err}"
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert not runs_dir.exists(), "an unknown grid must not create a runs folder"
 

@@ -46,7 +46,7 @@ def test_methods_figures_from_reference_runs(tmp_path):
     from scalinglaws.paths import repo_root
     from scalinglaws.runs import load_grid
 
-    runs = load_grid(repo_root() / "runs" / "reference" / "cpu-default")
+    runs = load_grid(repo_root() / "runs" / "reference" / "lnn")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig, ax = figures.plot_accounting_shares(runs)
@@ -56,3 +56,31 @@ def test_methods_figures_from_reference_runs(tmp_path):
         plt.close("all")
     assert not [w for w in caught if "Glyph" in str(w.message)]
     assert len(ax.get_lines()) == 4   # a schedule line and the recorded points per run
+
+
+def test_calibration_and_size_law_figures(tmp_path):
+    from scalinglaws import size_law
+    from scalinglaws.calibration import calibrate, main_run_ids, read_calibration
+    from scalinglaws.grids import get_grid
+    from scalinglaws.models import kaplan_lr
+    from scalinglaws.paths import repo_root
+    from scalinglaws.runs import load_grid
+
+    reference = repo_root() / "runs" / "reference"
+    rule, optima = calibrate(reference / "calibration")
+    runs = read_calibration(reference / "calibration")
+    main = runs[runs["run_id"].isin(main_run_ids(get_grid("calibration")))]
+    sizes = size_law.per_size(size_law.with_convergence(load_grid(reference / "lnn")))
+    fits = size_law.fit_forms(sizes, n_boot=20) if len(sizes) >= 4 else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig, axes = figures.plot_lr_sweeps(main, optima)
+        fig.savefig(tmp_path / "sweeps.png")
+        fig, ax = figures.plot_lr_rule(optima, rule, kaplan_lr, extra_sizes=[793_344])
+        fig.savefig(tmp_path / "rule.png")
+        if fits:
+            fig, ax = figures.plot_size_law(sizes, fits["pure"], fits["offset"], baselines={"bigram": 4.6})
+            fig.savefig(tmp_path / "ln.png")
+        plt.close("all")
+    assert not [w for w in caught if "Glyph" in str(w.message)]
+    assert len(axes) == len(set(main["batch_tokens"]))

@@ -18,11 +18,10 @@ def test_named_grids_are_well_formed():
         assert len(ids) == len(set(ids)) and grid.description
         for run in grid.runs:
             run.train_config   # validates
-    default = get_grid("cpu-default")
-    sizes = [r.cost for r in default.runs]
-    assert len(default.runs) >= 7 and all(r.config["model"]["n_layer"] >= 2 for r in default.runs)
-    assert sizes == sorted(sizes)
-    assert [r.run_id for r in default.runs][:2] == ["L2-d8", "L2-d16"]
+    lnn = get_grid("lnn")
+    assert [r.run_id for r in lnn.runs][:2] == ["L2-d8", "L2-d8_s1"]
+    assert all(r.config["protocol"] == "tuned" for r in lnn.runs)
+    assert all(r.config["protocol"] == "calibration" for r in get_grid("calibration").runs)
 
 
 def test_sweep_ids_come_from_the_axes_that_vary():
@@ -49,16 +48,17 @@ def test_grids_refuse_duplicate_ids():
 
 
 def test_grid_table_shows_what_varies():
-    table = get_grid("cpu-default").table()
-    assert list(table.index[:2]) == ["L2-d8", "L2-d16"]
-    assert {"n_layer", "d_model", "N", "tokens"} <= set(table.columns) and "lr" not in table.columns
+    table = get_grid("lnn").table()
+    assert list(table.index[:3]) == ["L2-d8", "L2-d8_s1", "L4-d8"]
+    assert {"n_layer", "d_model", "N", "tokens", "lr", "seed"} <= set(table.columns)
+    assert "vocab_size" not in table.columns and "protocol" not in table.columns   # the same for every run
 
 
 def test_unknown_grid_is_a_clear_error(capsys):
-    with pytest.raises(KeyError, match="known grids: .*cpu-default"):
-        get_grid("cpu-defualt")
-    assert main(["grid", "run", "cpu-defualt"]) == 2
-    assert "unknown grid 'cpu-defualt'" in capsys.readouterr().err
+    with pytest.raises(KeyError, match="known grids: .*calibration.*lnn"):
+        get_grid("lnm")
+    assert main(["grid", "run", "lnm"]) == 2
+    assert "unknown grid 'lnm'" in capsys.readouterr().err
 
 
 def test_impossible_device_is_refused_before_training(tmp_path):
@@ -68,9 +68,9 @@ def test_impossible_device_is_refused_before_training(tmp_path):
 
 
 def test_slices_put_expensive_runs_first():
-    runs = get_grid("cpu-default").runs
+    runs = get_grid("lnn").runs
     assert make_slices(runs)[0][0].run_id == max(runs, key=lambda r: r.cost).run_id
-    two = make_slices(runs, slice_size=4)
+    two = make_slices(runs, slice_size=7)
     assert len(two) == 2 and sorted(r.run_id for s in two for r in s) == sorted(r.run_id for r in runs)
 
 
@@ -121,10 +121,12 @@ def test_failing_slices_do_not_stop_the_grid(tmp_path, capsys):
     table = summary.table()
     assert "FAILED" in table and "reason:" in table
     assert (tmp_path / "runs" / "mixed" / "_slices" / "crashes.ipynb").exists()
-    # the CLI exits non-zero when a slice failed, and retries only the unfinished runs
+    # the CLI exits non-zero when a slice failed; a crashed run is retried, a diverged one is a result and is not
     assert main(["grid", "run", str(grid_file), "--runs-dir", str(tmp_path / "runs"), "--only", "ok"]) == 0
     assert "1 runs complete, 0 to train" in capsys.readouterr().out
-    assert main(["grid", "run", str(grid_file), "--runs-dir", str(tmp_path / "runs"), "--only", "diverges"]) == 1
+    assert main(["grid", "run", str(grid_file), "--runs-dir", str(tmp_path / "runs"), "--only", "diverges"]) == 0
+    assert "1 runs complete, 0 to train" in capsys.readouterr().out
+    assert main(["grid", "run", str(grid_file), "--runs-dir", str(tmp_path / "runs"), "--only", "crashes"]) == 1
 
 
 def test_submitit_local_executor(tmp_path):

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .config import LEGACY, flat_config
 from .protocol import LRRule
+from .runner import DIVERGED
 from .runs import RecordError, iter_run_dirs, read_record
 
 KEYS = ("N", "n_layer", "d_model", "batch_tokens", "beta2", "warmup_tokens")   # one sweep per value of these
@@ -78,7 +79,7 @@ def read_calibration(grid_dir: Path) -> pd.DataFrame:
             record = read_record(d)
         except RecordError:
             continue
-        diverged = record["status"] == "failed" and "diverged" in str(record.get("reason", ""))
+        diverged = record["status"] == "failed" and str(record.get("reason", "")).startswith(DIVERGED)
         if record["status"] != "complete" and not diverged:
             continue
         cfg = flat_config({**LEGACY, **record["config"]})
@@ -148,17 +149,17 @@ def choose_batch(optima: pd.DataFrame) -> int:
     return max(batches, key=lambda b: (wins[b], b))
 
 
-def main_sweeps(optima: pd.DataFrame, grid) -> pd.DataFrame:
-    """The LR sweeps of the protocol itself (β2 and warmup as the grid's main runs), not the checks."""
+def main_run_ids(grid) -> set:
+    """Runs of the protocol itself (β2 0.99, the tuned warmup), as opposed to the β2 and warmup checks."""
     from .protocol import tuned_warmup_tokens
-    main = set()
-    for run in grid.runs:
-        cfg = run.config
-        if cfg["betas"][1] == 0.99 and cfg["warmup_tokens"] == tuned_warmup_tokens(cfg["model"], cfg["tokens"]):
-            main.add((run.params["non_embedding"], cfg["batch_tokens"], cfg["warmup_tokens"]))
-    keep = [(n, b, w) in main and beta2 == 0.99 for n, b, w, beta2 in
-            zip(optima["N"], optima["batch_tokens"], optima["warmup_tokens"], optima["beta2"])]
-    return optima[keep].reset_index(drop=True)
+    return {run.run_id for run in grid.runs
+            if run.config["betas"][1] == 0.99
+            and run.config["warmup_tokens"] == tuned_warmup_tokens(run.config["model"], run.config["tokens"])}
+
+
+def main_sweeps(runs: pd.DataFrame, grid) -> pd.DataFrame:
+    """The optima of the protocol's own LR sweeps (one per size and batch), not the checks."""
+    return sweeps(runs[runs["run_id"].isin(main_run_ids(grid))])
 
 
 def calibrate(grid_dir: Path, grid=None) -> tuple[LRRule, pd.DataFrame]:
@@ -167,10 +168,30 @@ def calibrate(grid_dir: Path, grid=None) -> tuple[LRRule, pd.DataFrame]:
     from .provenance import library_sha256
     grid = grid or get_grid("calibration")
     runs = read_calibration(grid_dir)
-    optima = main_sweeps(sweeps(runs), grid)
+    optima = main_sweeps(runs, grid)
     batch = choose_batch(optima)
     hashes = sorted(set(runs["library_sha256"].dropna()))
     source = f"{Path(grid_dir).name}: {len(runs)} runs; library {', '.join(h[:12] for h in hashes)}"
     rule = fit_rule(optima[optima["batch_tokens"] == batch], batch_tokens=batch, tokens=int(runs["tokens"].iloc[0]),
                     source=source)
     return rule, optima
+
+
+def protocol_checks(runs: pd.DataFrame, grid) -> pd.DataFrame:
+    """The β2 and warmup checks against the main sweep, at the size and batch they were run at, over the
+    LRs they share: each variant's best loss and LR, and its loss minus the main protocol's best."""
+    main = runs[runs["run_id"].isin(main_run_ids(grid))]
+    checks = runs[~runs["run_id"].isin(main_run_ids(grid))]
+    rows = []
+    for (n, batch, beta2, warmup), part in checks.groupby(["N", "batch_tokens", "beta2", "warmup_tokens"]):
+        ref = main[(main["N"] == n) & (main["batch_tokens"] == batch) & main["lr"].isin(set(part["lr"]))]
+        best = part.loc[part["val_loss"].idxmin()]
+        row = {"variant": f"β2 = {beta2}" if beta2 != 0.99 else f"warmup {int(warmup):,} tokens",
+               "beta2": beta2, "warmup_tokens": int(warmup), "N": int(n), "batch_tokens": int(batch),
+               "lrs": sorted(part["lr"]), "best_lr": float(best["lr"]), "best_loss": float(best["val_loss"])}
+        if not ref.empty:
+            top = ref.loc[ref["val_loss"].idxmin()]
+            row.update(main_warmup=int(top["warmup_tokens"]), main_best_lr=float(top["lr"]),
+                       main_best_loss=float(top["val_loss"]), difference=float(best["val_loss"] - top["val_loss"]))
+        rows.append(row)
+    return pd.DataFrame(rows)

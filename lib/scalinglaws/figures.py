@@ -173,3 +173,150 @@ def plot_lr_schedules(runs, *, ax=None):
     ax.set_ylabel("학습률 / learning rate")
     ax.legend()
     return fig, ax
+
+
+def _size_colors(sizes):
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    sizes = sorted(sizes)
+    norm = LogNorm(min(sizes), max(sizes) * 1.0001)
+    cmap = plt.get_cmap("plasma")
+    return {n: cmap(norm(n) * 0.85) for n in sizes}
+
+
+def plot_lr_sweeps(runs, optima, *, batches=None, axes=None, size_label=None):
+    """Final validation loss against peak LR (the paper's Fig 22 format): one panel per batch, one line
+    per size; a star at each sweep's fitted optimum, an open circle on the best point of a sweep whose
+    optimum is on its edge, an × (at the top of the panel) for a run that diverged."""
+    import matplotlib.pyplot as plt
+
+    setup_style()
+    batches = batches or sorted(runs["batch_tokens"].unique())
+    if axes is None:
+        fig, axes = plt.subplots(1, len(batches), figsize=(4.3 * len(batches), 4), sharey=True, squeeze=False)
+        axes = axes[0]
+    fig = axes[0].figure
+    colors = _size_colors(runs["N"].unique())
+    finite = runs.loc[np.isfinite(runs["val_loss"]), "val_loss"]
+    top = float(finite.max()) + 0.05 * float(finite.max() - finite.min())
+    for ax, batch in zip(axes, batches):
+        for n, part in runs[runs["batch_tokens"] == batch].groupby("N"):
+            part = part.sort_values("lr")
+            ok = np.isfinite(part["val_loss"])
+            label = size_label(part.iloc[0]) if size_label else f"N = {n:,}"
+            ax.plot(part.loc[ok, "lr"], part.loc[ok, "val_loss"], "o-", color=colors[n], ms=4, lw=1.3, label=label)
+            ax.plot(part.loc[~ok, "lr"], [top] * int((~ok).sum()), "x", color=colors[n], ms=7)
+            opt = optima[(optima["N"] == n) & (optima["batch_tokens"] == batch)]
+            for o in opt.itertuples():
+                if o.on_edge is None or (isinstance(o.on_edge, float) and np.isnan(o.on_edge)):
+                    ax.plot([o.lr], [o.loss], "*", color=colors[n], ms=13, mec="black", mew=0.6, zorder=4)
+                else:
+                    ax.plot([o.best_lr], [o.best_loss], "o", ms=11, mfc="none", mec=colors[n], mew=1.6, zorder=4)
+        ax.set_xscale("log")
+        ax.set_title(f"배치 / batch {batch:,} tokens")
+        ax.set_xlabel("최대 학습률 / peak learning rate")
+    axes[0].set_ylabel("최종 검증 손실 / final validation loss (nats)")
+    axes[-1].legend(loc="upper left", fontsize=8)
+    return fig, axes
+
+
+def plot_lr_rule(optima, rule, kaplan_lr, *, ax=None, extra_sizes=()):
+    """The fitted optima per batch, the rule LR*(N) through those of the rule's batch, and Kaplan's LR(N)
+    (App D.6) as a labelled reference; ``extra_sizes`` (e.g. the L(N) grid's) are marked where the rule
+    is read outside the calibrated range."""
+    fig, ax = _new_axes(ax)
+    markers = {b: m for b, m in zip(sorted(optima["batch_tokens"].unique()), "os^Dv")}
+    for batch, part in optima.groupby("batch_tokens"):
+        inside = part[part["lr"].notna()]
+        ax.plot(inside["N"], inside["lr"], markers[batch], ms=7, color=COLORS["ours"] if batch == rule.batch_tokens else COLORS["alt"],
+                label=f"최적 학습률 / fitted optimum, batch {batch:,}")
+    lo = min([rule.n_range[0], *extra_sizes]) / 1.5
+    hi = max([rule.n_range[1], *extra_sizes]) * 1.5
+    grid = np.geomspace(lo, hi, 100)
+    ax.plot(grid, rule(grid), color=COLORS["fit"], lw=1.6,
+            label=f"LR*(N) = {rule.lr_ref:.3g}·(N/{rule.n_ref:.0e})^−{rule.exponent:.2f} (batch {rule.batch_tokens:,})")
+    ax.plot(grid, [kaplan_lr(n) for n in grid], color=COLORS["paper"], lw=1.3, ls="--",
+            label="Kaplan et al. LR(N), App D.6 Eq D.1")
+    outside = [n for n in extra_sizes if rule.extrapolates(n)]
+    if outside:
+        ax.plot(outside, rule(np.asarray(outside, float)), "o", ms=7, mfc="white", mec=COLORS["fit"],
+                label="규칙을 외삽해 쓰는 크기 / sizes that extrapolate the rule")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _decade_ticks(ax)
+    ax.set_xlabel("비임베딩 매개변수 N / non-embedding parameters N")
+    ax.set_ylabel("최대 학습률 / peak learning rate")
+    ax.legend(loc="lower left", fontsize=8)
+    return fig, ax
+
+
+def plot_protocol_checks(runs, variants, *, ax=None):
+    """Loss against peak LR for protocol variants at one size: ``variants`` maps a label to a table of runs."""
+    fig, ax = _new_axes(ax)
+    for (label, part), color in zip(variants.items(), DEPTH_COLORS):
+        part = part.sort_values("lr")
+        ok = np.isfinite(part["val_loss"])
+        ax.plot(part.loc[ok, "lr"], part.loc[ok, "val_loss"], "o-", color=color, ms=4, lw=1.3, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("최대 학습률 / peak learning rate")
+    ax.set_ylabel("최종 검증 손실 / final validation loss (nats)")
+    ax.legend(fontsize=8)
+    return fig, ax
+
+
+def plot_size_law(sizes, pure, offset, *, baselines=None, reference_slope=None, reference_label=None, ax=None,
+                  xlabel="비임베딩 매개변수 N / non-embedding parameters N", ylabel="손실 / test loss (nats)"):
+    """L(N) (Fig 1, right): one point per size (filled when converged, open when not; colour = depth), the
+    pure and the offset power law, the n-gram baselines as horizontal reference lines, and optionally a
+    reference slope through the geometric mean of the points."""
+    fig, ax = _new_axes(ax, figsize=(7, 4.6))
+    x, y = sizes["N"].to_numpy(float), sizes["loss"].to_numpy(float)
+    depths = sorted(sizes["n_layer"].unique())
+    for i, depth in enumerate(depths):
+        part = sizes[sizes["n_layer"] == depth]
+        color = DEPTH_COLORS[i % len(DEPTH_COLORS)]
+        conv = part["converged"].to_numpy(bool)
+        if conv.any():
+            ax.scatter(part["N"][conv], part["loss"][conv], s=40, color=color, zorder=3,
+                       label=f"{depth}층 / {depth} layers")
+        if (~conv).any():
+            ax.scatter(part["N"][~conv], part["loss"][~conv], s=40, facecolors="white", edgecolors=color, zorder=3,
+                       label=f"{depth}층, 미수렴 / {depth} layers, not converged")
+    grid = np.geomspace(x.min() / 1.5, x.max() * 1.5, 200)
+    ax.plot(grid, pure.predict(grid), color=COLORS["fit"], lw=1.5,
+            label=f"(N_c/N)^α: α = {pure.alpha:.3f} [{pure.alpha_ci[0]:.3f}, {pure.alpha_ci[1]:.3f}]")
+    ax.plot(grid, offset.predict(grid), color=COLORS["fit"], lw=1.5, ls=":",
+            label=f"E + (N_c/N)^α: α = {offset.alpha:.3f} [{offset.alpha_ci[0]:.3f}, {offset.alpha_ci[1]:.3f}], "
+                  f"E = {offset.E:.2f}")
+    if reference_slope is not None:
+        x0, y0 = np.exp(np.mean(np.log(x))), np.exp(np.mean(np.log(y)))
+        ax.plot(grid, y0 * (grid / x0) ** (-reference_slope), color=COLORS["paper"], lw=1.1, ls="--",
+                label=reference_label or f"slope {reference_slope} (reference)")
+    if baselines is not None:
+        for name, loss in baselines.items():
+            ax.axhline(loss, color="#999999", lw=0.8, ls="-.")
+            ax.annotate(name, (grid[-1], loss), textcoords="offset points", xytext=(-2, 3), ha="right", fontsize=7.5,
+                        color="#666666")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _decade_ticks(ax)
+    _loss_ticks(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return fig, ax
+
+
+def plot_residuals(x, residuals: dict, *, ax=None, xlabel="비임베딩 매개변수 N / non-embedding parameters N"):
+    """Log-residuals (≈ relative error, in %) of fitted forms against x."""
+    fig, ax = _new_axes(ax, figsize=(6.4, 3.2))
+    for (label, r), marker, color in zip(residuals.items(), "os^", (COLORS["fit"], COLORS["alt"], COLORS["ours"])):
+        ax.plot(x, 100 * np.asarray(r), marker + "-", color=color, lw=1, ms=5, label=label)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xscale("log")
+    _decade_ticks(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("잔차 / residual (%)")
+    ax.legend(fontsize=8)
+    return fig, ax

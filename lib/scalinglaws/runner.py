@@ -54,18 +54,25 @@ def run_slice(runs: list, grid_dir, *, grid: str, device: str = "cpu", threads: 
     return records
 
 
+DIVERGED = ("diverged", "non-finite")   # failure reasons that are results of the config, not accidents
+
+
 def run_state(run_dir: Path, spec: RunSpec) -> str:
-    """``complete`` (same config), ``stale`` (complete, other config), ``failed``, ``running`` or ``missing``."""
+    """``complete`` (same config), ``stale`` (complete, other config), ``diverged`` (failed by the divergence
+    guard with the same config: a result, as deterministic as a complete run, so not retrained),
+    ``failed``, ``running`` or ``missing``."""
     try:
         record = read_record(run_dir)
     except RecordError:
         return "missing"
+    try:
+        same = spec.train_config.same_run(record["config"])
+    except (ValueError, TypeError):
+        same = False
     if record["status"] == "complete":
-        try:
-            same = spec.train_config.same_run(record["config"])
-        except (ValueError, TypeError):
-            same = False
         return "complete" if same else "stale"
+    if record["status"] == "failed" and same and str(record.get("reason", "")).startswith(DIVERGED):
+        return "diverged"
     return record["status"]
 
 
@@ -207,7 +214,7 @@ def run_grid(grid: str | Grid, runs_dir: Path | None = None, *, workers: int = 2
         if only and spec.run_id not in only:
             continue
         state = run_state(grid_dir / spec.run_id, spec)
-        if state == "complete" or (state == "stale" and not retrain_stale):
+        if state in ("complete", "diverged") or (state == "stale" and not retrain_stale):
             if state == "stale":
                 log(f"note: {spec.run_id} is complete with another config; pass --retrain-stale to retrain it")
             summary.skipped.append(spec.run_id)

@@ -276,3 +276,14 @@ def traces(df: pd.DataFrame, columns=RUN_COLUMNS) -> pd.DataFrame:
                 c[key] = run[key]
         parts.append(c)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def find_grid(reference: Path, names) -> Path:
+    """The first of the grid folders ``names`` under ``reference`` that holds records (a chapter reads its
+    full grid when it is there, else the quick variant a reader trained)."""
+    for name in names:
+        folder = Path(reference) / name
+        if folder.is_dir() and any(folder.glob("*/run.json")):
+            return folder
+    raise FileNotFoundError(f"no records under {reference} for any of {', '.join(names)}; train one with "
+                            f"`scalinglaws grid run {names[-1]}`")

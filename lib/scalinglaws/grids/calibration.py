@@ -1,4 +1,4 @@
-"""The ``calibration`` grid (appendix chapter ``book/calibration``; the paper's App D.6 and Fig 22).
+"""The ``calibration`` grids (appendix chapter ``book/calibration``; the paper's App D.6 and Fig 22).
 
 Before any law is fitted, the protocol is tuned at our scale: the peak learning rate is swept a factor
 2 apart at three sizes spanning the L(N) grid (smallest, middle, largest two-layer model), at two or
@@ -10,6 +10,7 @@ three batch sizes, all on one token budget. The smallest size also checks Adam's
 Every run uses the ``calibration`` protocol (``protocol.calibration``): ``tuned``'s warmup and cosine,
 the LR given. Ladders are chosen so the optimum of a pilot probe (issue 6) lies well inside them, and a
 larger batch's ladder is shifted up by one factor of 2 (larger batches take larger LRs).
+``calibration-quick`` is the same design at smaller sizes and a fifth of the tokens.
 """
 from __future__ import annotations
 
@@ -29,38 +30,45 @@ LADDERS = {"L2-d8": protocol.log_spaced(0.008, 0.256), "L2-d32": protocol.log_sp
 CHECK_LRS = protocol.log_spaced(0.016, 0.128)      # the β2 and warmup checks at the smallest size
 CHECK_WARMUPS = {"short": 8_192, "old": 250_000}     # 4 steps at 2k; the first grid's fixed warmup
 
-
-def _base(model, lr: float, **overrides) -> dict:
-    return protocol.calibration(model, tokens=TOKENS, lr=lr, **EVAL, **overrides)
-
-
-def _lr_sweep(model, ladder: list, batch: int) -> list:
-    return [RunSpec(f"{label(model)}_b{batch}_lr{lr:g}", _config(_base(model, lr, batch_tokens=batch)))
-            for lr in ladder]
+QUICK_TOKENS = 400_000
+QUICK_SIZES = (gpt(2, 8, 1), gpt(2, 32, 1), gpt(2, 64, 2))
+QUICK_LADDERS = {"L2-d8": protocol.log_spaced(0.016, 0.256), "L2-d32": protocol.log_spaced(0.004, 0.064),
+                 "L2-d64": protocol.log_spaced(0.002, 0.032)}
+QUICK_CHECK_LRS = protocol.log_spaced(0.032, 0.064)
 
 
 def label(model) -> str:
     return f"L{model['n_layer']}-d{model['d_model']}"
 
 
-def _config(config: dict) -> dict:
-    return TrainConfig.from_dict(config).to_dict()
+def _run(run_id: str, model, tokens: int, lr: float, **overrides) -> RunSpec:
+    config = protocol.calibration(model, tokens=tokens, lr=lr, **{**EVAL, **overrides})
+    return RunSpec(run_id, TrainConfig.from_dict(config).to_dict())
 
 
-def _runs() -> tuple:
+def _lr_sweep(model, ladder: list, batch: int, tokens: int) -> list:
+    return [_run(f"{label(model)}_b{batch}_lr{lr:g}", model, tokens, lr, batch_tokens=batch) for lr in ladder]
+
+
+def calibration_runs(sizes, ladders: dict, check_lrs: list, *, tokens: int = TOKENS,
+                     extra_batch: int | None = EXTRA_BATCH) -> tuple:
+    """LR sweeps at every size and batch (the larger batch's ladder × 2), the smaller batch at the smallest
+    size, and the β2 and warmup checks at the smallest size over ``check_lrs``."""
     runs = []
-    for model in (SMALLEST, MIDDLE, LARGEST):
-        ladder = LADDERS[label(model)]
-        runs += _lr_sweep(model, ladder, BATCHES["small"])
-        runs += _lr_sweep(model, [2 * lr for lr in ladder], BATCHES["large"])
-    runs += _lr_sweep(SMALLEST, [lr / 2 for lr in LADDERS["L2-d8"]], EXTRA_BATCH)
-    name = label(SMALLEST)
-    for lr in CHECK_LRS:
-        runs.append(RunSpec(f"{name}_b2048_lr{lr:g}_beta2-0.999",
-                            _config(_base(SMALLEST, lr, batch_tokens=2048, betas=(0.9, 0.999)))))
+    for model in sizes:
+        ladder = ladders[label(model)]
+        runs += _lr_sweep(model, ladder, BATCHES["small"], tokens)
+        runs += _lr_sweep(model, [2 * lr for lr in ladder], BATCHES["large"], tokens)
+    smallest = sizes[0]
+    if extra_batch:
+        runs += _lr_sweep(smallest, [lr / 2 for lr in ladders[label(smallest)]], extra_batch, tokens)
+    name = label(smallest)
+    for lr in check_lrs:
+        runs.append(_run(f"{name}_b2048_lr{lr:g}_beta2-0.999", smallest, tokens, lr, batch_tokens=2048,
+                         betas=(0.9, 0.999)))
         for tag, warmup in CHECK_WARMUPS.items():
-            runs.append(RunSpec(f"{name}_b2048_lr{lr:g}_warmup-{tag}",
-                                _config(_base(SMALLEST, lr, batch_tokens=2048, warmup_tokens=warmup))))
+            runs.append(_run(f"{name}_b2048_lr{lr:g}_warmup-{tag}", smallest, tokens, lr, batch_tokens=2048,
+                             warmup_tokens=warmup))
     return tuple(runs)
 
 
@@ -68,7 +76,15 @@ CALIBRATION = Grid(
     "calibration",
     "Protocol calibration (App D.6): peak-LR sweeps a factor 2 apart at three sizes (L2-d8, L2-d32, "
     "L2-d128) and two batches (2k and 8k tokens; 1k too at the smallest), plus β2 and warmup checks at the "
-    "smallest size, each run 2e6 tokens. About 70 minutes on 2 CPU cores.",
-    _runs(), chapter="book/calibration")
+    "smallest size, each run 2e6 tokens. About 75 minutes on 2 CPU cores.",
+    calibration_runs((SMALLEST, MIDDLE, LARGEST), LADDERS, CHECK_LRS), chapter="book/calibration")
 
-register(CALIBRATION)
+CALIBRATION_QUICK = Grid(
+    "calibration-quick",
+    "Protocol calibration, quick: the same design at L2-d8, L2-d32 and L2-d64 with 5 LRs per sweep, two "
+    "batches, β2 and warmup checks at two LRs, each run 4e5 tokens. About 12 minutes on 2 CPU cores; at a "
+    "fifth of the tokens its optima lie higher than the full grid's.",
+    calibration_runs(QUICK_SIZES, QUICK_LADDERS, QUICK_CHECK_LRS, tokens=QUICK_TOKENS, extra_batch=None),
+    chapter="book/calibration")
+
+register(CALIBRATION, CALIBRATION_QUICK)

@@ -14,15 +14,15 @@ that miss it. Three sizes are trained with a second seed.
 from __future__ import annotations
 
 from .. import protocol
-from ..config import LEGACY, TrainConfig
-from . import Grid, RunSpec, gpt, register, sweep
+from ..config import TrainConfig
+from . import Grid, RunSpec, gpt, register
 
 DEPTHS = (2, 4)
 WIDTHS = (8, 16, 32, 64, 128)
 # Training tokens per width (the training split is 6.66e6 tokens, so the wider models repeat it).
 TOKENS = {8: 4_000_000, 16: 6_000_000, 32: 10_000_000, 64: 14_000_000, 128: 20_000_000}
 SEEDS = {(2, 8): (1,), (2, 32): (1,), (2, 64): (1,)}      # second seeds: small, middle, large
-RUN = {"eval_points": 40, "early_stopping_patience": 4}
+RUN = {"eval_points": 40, "eval_tokens": 32_768, "early_stopping_patience": 4}
 QUICK_TOKENS = 1_500_000
 
 
@@ -66,16 +66,3 @@ def _register() -> None:
 
 _register()
 
-# The first reference grid, kept until the lnn records replace it (issue 6).
-
-SIZES = [gpt(2, 8, 1), gpt(2, 16, 1), gpt(2, 32, 1), gpt(2, 48, 1), gpt(2, 64, 2), gpt(3, 96, 3), gpt(4, 128, 4)]
-
-CPU_DEFAULT = Grid(
-    "cpu-default",
-    "L(N): 7 sizes from 1.8e3 to 7.9e5 non-embedding parameters, all with ≥ 2 layers, each on 5e6 "
-    "tokens with full learning curves; about 30 minutes on 2 CPU cores. The first protocol (random "
-    "windows, Kaplan's LR(N)), kept until the calibrated protocol replaces it.",
-    sweep({**LEGACY, "tokens": 5_000_000}, model=SIZES),   # every field as it was when the records were made
-    chapter="book/loss_vs_params")
-
-register(CPU_DEFAULT)

@@ -1,0 +1,35 @@
+"""Tables for readers: the one style every chapter's tables share.
+
+``show(df, **formats)`` hides the index, formats the named columns (right-aligned), lets text wrap
+instead of overflowing sideways and writes missing values as a dash. Headers are the chapter's
+(bilingual, with units); numbers are formatted by the caller's format strings or callables.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+
+def show(df: pd.DataFrame, **formats):
+    """A table for readers: no index column, the book's table style, numbers formatted and right-aligned."""
+    align = lambda col: "text-align: right;" if col in formats else "text-align: left;"  # noqa: E731
+    return (df.style.hide(axis="index").format(formats, na_rep="—")
+            .set_table_attributes('class="dataframe"')
+            .map_index(align, axis="columns")
+            .set_properties(subset=list(formats), **{"text-align": "right"})
+            .set_table_styles([{"selector": "td", "props": "white-space: normal; vertical-align: top;"}]))
+
+
+def sig(value, digits: int = 3) -> str:
+    """A number with a few significant digits and thousands separators: 0.00412, 5.07, 12,300, 7.9e5 → 793,000."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    value = float(value)
+    if value == 0:
+        return "0"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        if int(exponent) >= 0:
+            return f"{round(value, -int(exponent) + digits - 1):,.0f}"
+        return f"{value:.{digits - 1 - int(exponent)}f}".rstrip("0").rstrip(".") if int(exponent) > -5 else text
+    return f"{float(text):,}" if abs(value) >= 1000 else text
