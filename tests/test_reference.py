@@ -75,3 +75,11 @@ def test_no_checkpoints_or_large_files_are_committed():
     assert not [p for p in paths if p.endswith(".pt")]
     sizes = {p: (repo_root() / p).stat().st_size for p in paths}
     assert max(sizes.values()) < 2_000_000, max(sizes.items(), key=lambda kv: kv[1])
+
+
+def test_provenance_summary_of_a_reference_grid(capsys):
+    from scalinglaws.cli import main
+    assert main(["grid", "provenance", "calibration"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["complete"] >= 1 and summary["machines"] and summary["library_sha256"]
+    assert 0 < summary["training_time_s"] <= summary["run_time_s_summed"]

@@ -1,8 +1,9 @@
 """``scalinglaws``: train grids, prepare corpora, fit power laws from the command line.
 
     scalinglaws grid list
-    scalinglaws grid show cpu-default
-    scalinglaws grid run cpu-default [--runs-dir runs/reference] [--workers 2] [--engine submitit --cluster slurm]
+    scalinglaws grid show lnn
+    scalinglaws grid run lnn [--runs-dir runs/reference] [--workers 2] [--engine submitit --cluster slurm]
+    scalinglaws grid provenance lnn [--runs-dir runs/reference]
     scalinglaws data prepare [--corpus default] [--vocab 4096]
     scalinglaws fit power --csv FILE --x COL --y COL [--offset]
     scalinglaws calibrate [--runs-dir runs/reference] [--write]
@@ -44,6 +45,13 @@ def cmd_grid_run(args) -> int:
                        timeout_s=args.timeout, progress=sys.stderr.isatty())
     print(summary.table())
     return 1 if summary.failed_slices else 0
+
+
+def cmd_grid_provenance(args) -> int:
+    from .paths import reference_runs
+    from .runs import provenance_summary
+    print(json.dumps(provenance_summary(Path(args.runs_dir or reference_runs()) / args.name), indent=1))
+    return 0
 
 
 def cmd_data_prepare(args) -> int:
@@ -94,6 +102,10 @@ def parser() -> argparse.ArgumentParser:
     show = grid.add_parser("show", help="list the runs of a grid")
     show.add_argument("name")
     show.set_defaults(func=cmd_grid_show)
+    prov = grid.add_parser("provenance", help="what a grid's records say about how they were made (JSON)")
+    prov.add_argument("name")
+    prov.add_argument("--runs-dir", help="folder holding the grid's folder (default: runs/reference)")
+    prov.set_defaults(func=cmd_grid_provenance)
     run = grid.add_parser("run", help="train the missing runs of a grid")
     run.add_argument("name")
     run.add_argument("--runs-dir", help="records go to RUNS_DIR/<grid>/ (default: runs/, or $SCALINGLAWS_RUNS)")

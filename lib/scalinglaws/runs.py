@@ -287,3 +287,32 @@ def find_grid(reference: Path, names) -> Path:
             return folder
     raise FileNotFoundError(f"no records under {reference} for any of {', '.join(names)}; train one with "
                             f"`scalinglaws grid run {names[-1]}`")
+
+
+def training_time(df: pd.DataFrame) -> float:
+    """Seconds during which at least one run of a table was training: the union of the runs' start-to-finish
+    intervals over all workers, so a pause between two sessions of training does not count."""
+    spans = sorted(zip(pd.to_datetime(df["started"]), pd.to_datetime(df["finished"])))
+    if not spans:
+        return 0.0
+    total, (lo, hi) = 0.0, spans[0]
+    for start, end in spans[1:]:
+        if start > hi:
+            total, lo = total + (hi - lo).total_seconds(), start
+        hi = max(hi, end)
+    return total + (hi - lo).total_seconds()
+
+
+def provenance_summary(grid_dir: Path) -> dict:
+    """What a grid's records say about how they were made: counts, commits, library hashes, machines, times."""
+    df = load_grid(grid_dir, report=False)
+    skipped = df.attrs["skipped"]
+    return {"grid": Path(grid_dir).name, "complete": len(df), "other": [f"{r}: {p}" for r, p in skipped],
+            "commits": sorted(set(df["commit"].dropna())) if len(df) else [],
+            "library_sha256": sorted(set(df["library_sha256"].dropna())) if len(df) else [],
+            "machines": sorted(set(df["machine"].dropna())) if len(df) else [],
+            "first_started": str(df["started"].min()) if len(df) else None,
+            "last_finished": str(df["finished"].max()) if len(df) else None,
+            "training_time_s": round(training_time(df), 1) if len(df) else 0.0,
+            "run_time_s_summed": round(float(df["wall_s"].sum()), 1) if len(df) else 0.0,
+            "tokens": int(df["tokens"].sum()) if len(df) else 0}
