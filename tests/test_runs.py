@@ -135,3 +135,21 @@ def test_loss_drop_after():
     curve = [{"tokens": t, "val_loss": v} for t, v in ((10, 8.0), (40, 6.0), (60, 5.5), (100, 5.0))]
     assert loss_drop_after(curve, 0.5) == pytest.approx(1.0)
     assert loss_drop_after(curve, 0.05) == pytest.approx(3.0)
+
+
+def test_find_grid_prefers_the_full_grid_and_falls_back_to_quick(tmp_path):
+    import pandas as pd
+    from scalinglaws.runs import find_grid, training_time
+    with pytest.raises(FileNotFoundError, match="lnn-quick"):
+        find_grid(tmp_path, ("lnn", "lnn-quick"))
+    (tmp_path / "lnn-quick" / "a").mkdir(parents=True)
+    (tmp_path / "lnn-quick" / "a" / "run.json").write_text("{}")
+    (tmp_path / "lnn").mkdir()                      # a full grid folder without records does not count
+    assert find_grid(tmp_path, ("lnn", "lnn-quick")).name == "lnn-quick"
+    (tmp_path / "lnn" / "b").mkdir()
+    (tmp_path / "lnn" / "b" / "run.json").write_text("{}")
+    assert find_grid(tmp_path, ("lnn", "lnn-quick")).name == "lnn"
+    # training time is the union of the runs' intervals: overlaps count once, a pause not at all
+    df = pd.DataFrame({"started": ["2026-01-01T00:00:00", "2026-01-01T00:05:00", "2026-01-02T00:00:00"],
+                       "finished": ["2026-01-01T00:10:00", "2026-01-01T00:20:00", "2026-01-02T00:01:00"]})
+    assert training_time(df) == 21 * 60

@@ -20,7 +20,7 @@ from . import Grid, RunSpec, gpt, register
 DEPTHS = (2, 4)
 WIDTHS = (8, 16, 32, 64, 128)
 # Training tokens per width (the training split is 6.66e6 tokens, so the wider models repeat it).
-TOKENS = {8: 4_000_000, 16: 6_000_000, 32: 10_000_000, 64: 14_000_000, 128: 20_000_000}
+TOKENS = {8: 8_000_000, 16: 8_000_000, 32: 10_000_000, 64: 14_000_000, 128: 20_000_000}
 SEEDS = {(2, 8): (1,), (2, 32): (1,), (2, 64): (1,)}      # second seeds: small, middle, large
 RUN = {"eval_points": 40, "eval_tokens": 32_768, "early_stopping_patience": 4}
 QUICK_TOKENS = 1_500_000
@@ -57,7 +57,7 @@ def _register() -> None:
         return   # before the calibration is fitted there is no tuned protocol, so no L(N) grid
     register(
         Grid("lnn", "L(N): 10 sizes (2 and 4 layers × widths 8 … 128; N = 1.8e3 … 7.9e5) under the tuned protocol, "
-             "trained towards convergence (4e6 … 2e7 tokens, early stopping), 3 sizes with a second seed. "
+             "trained towards convergence (8e6 … 2e7 tokens, early stopping), 3 sizes with a second seed. "
              "About 3 hours on 2 CPU cores.", lnn_runs(rule), chapter="book/loss_vs_params"),
         Grid("lnn-quick", "L(N), quick: the 6 smallest sizes of lnn on 1.5e6 tokens each (tuned protocol); about "
              "10 minutes on 2 CPU cores. Not converged at the larger sizes: the chapter says which.",
