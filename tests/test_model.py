@@ -78,3 +78,22 @@ def test_published_constants_are_typed_once():
         value = PUBLISHED[symbol].value
         typed = [str(p.name) for p, text in texts.items() if repr(value) in text or f"{value:g}" in text]
         assert not typed, f"{symbol} = {value} typed in {typed}; read it from scalinglaws.paper"
+
+
+@pytest.mark.parametrize("d", [8, 64, 128])
+def test_cpu_head_gives_the_gradients_of_a_plain_linear_head(d):
+    """The tied head's faster CPU backward (models/gpt.py) changes float rounding only."""
+    import torch
+    from scalinglaws.models import build_model, lm_loss
+    shape = ModelShape(2, d, 2 if d >= 64 else 1, 32, 256)
+    torch.manual_seed(0)
+    fast = build_model(shape)
+    assert fast.lm_head.weight is fast.transformer.wte.weight
+    torch.manual_seed(0)
+    plain = build_model(shape)
+    plain.lm_head.__class__ = torch.nn.Linear
+    x = torch.randint(0, 256, (4, 33))
+    lm_loss(fast, x).backward()
+    lm_loss(plain, x).backward()
+    for (name, a), b in zip(fast.named_parameters(), plain.parameters()):
+        assert torch.allclose(a.grad, b.grad, rtol=1e-5, atol=1e-7), name
