@@ -139,7 +139,8 @@ def test_choose_batch_prefers_lower_loss_then_the_larger_batch():
     optima = synthetic_optima(np.random.default_rng(1))
     assert choose_batch(optima) == 2048                      # 8k is 0.1 nats worse everywhere
     tied = optima.copy()
-    tied.loc[tied["batch_tokens"] == 8192, "loss"] -= 0.095   # within 0.02 nats: a tie goes to the larger batch
+    tied.loc[tied["batch_tokens"] == 8192, "best_loss"] = tied.loc[tied["batch_tokens"] == 2048, "best_loss"].to_numpy() + 0.01
+    # within 0.02 nats: a tie goes to the larger batch
     assert choose_batch(tied) == 8192
 
 

@@ -131,9 +131,11 @@ def fit_rule(optima: pd.DataFrame, *, batch_tokens: int, tokens: int, n_ref: flo
 
 
 def choose_batch(optima: pd.DataFrame) -> int:
-    """The grids' batch: among the batches swept at every size, the one whose optimum loss is lowest at
-    the most sizes; a batch within ``TIE_NATS`` of the best counts as best too, and among equals the
+    """The grids' batch: among the batches swept at every size, the one whose best measured loss is lowest
+    at the most sizes; a batch within ``TIE_NATS`` of the best counts as best too, and among equals the
     larger batch wins (fewer optimizer steps for the same tokens, and closer to the paper's regime).
+    Measured losses, not the parabolas' vertices: a vertex between a good point and a much worse one can
+    dip below anything that was trained.
     """
     interior = optima[optima["on_edge"].isna()]
     sizes = sorted(interior["N"].unique())
@@ -143,7 +145,7 @@ def choose_batch(optima: pd.DataFrame) -> int:
         raise ValueError("no batch size has an interior optimum at every calibrated size")
     wins = {b: 0 for b in batches}
     for n in sizes:
-        at = interior[(interior["N"] == n) & interior["batch_tokens"].isin(batches)].set_index("batch_tokens")["loss"]
+        at = interior[(interior["N"] == n) & interior["batch_tokens"].isin(batches)].set_index("batch_tokens")["best_loss"]
         for b in batches:
             wins[b] += int(at[b] <= at.min() + TIE_NATS)
     return max(batches, key=lambda b: (wins[b], b))
