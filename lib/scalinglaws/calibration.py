@@ -197,3 +197,10 @@ def protocol_checks(runs: pd.DataFrame, grid) -> pd.DataFrame:
                        main_best_loss=float(top["val_loss"]), difference=float(best["val_loss"] - top["val_loss"]))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def check_verdicts(checks: pd.DataFrame, margin: float = TIE_NATS) -> dict:
+    """The checks sorted by what they show against ``tuned``: ``within`` the seed-noise margin, ``worse``
+    or ``better`` by more than it (rows of ``protocol_checks``)."""
+    diff = checks["difference"]
+    return {"within": checks[diff.abs() <= margin], "worse": checks[diff > margin], "better": checks[diff < -margin]}

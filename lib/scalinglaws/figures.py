@@ -73,6 +73,32 @@ def _loss_ticks(ax):
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
+def _reference_slope(ax, x, y, grid, slope, label=None):
+    """A labelled reference slope through the geometric mean of the points (the slope only, not the scale)."""
+    x0, y0 = np.exp(np.mean(np.log(x))), np.exp(np.mean(np.log(y)))
+    ax.plot(grid, y0 * (grid / x0) ** (-slope), color=COLORS["paper"], lw=1.2, ls="--",
+            label=label or f"slope α = {slope} (reference)")
+
+
+def _finish_loss_axes(ax, xlabel, ylabel):
+    """Log–log axes with decade ticks on x and plain numbers on the loss axis."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _decade_ticks(ax)
+    _loss_ticks(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+
+
+def draw_baselines(ax, baselines: dict, label_x=None):
+    """Horizontal reference lines (e.g. the n-gram baselines), labelled at ``label_x`` when given."""
+    for name, loss in baselines.items():
+        ax.axhline(loss, color="#999999", lw=0.8, ls="-.")
+        if label_x is not None:
+            ax.annotate(name, (label_x, loss), textcoords="offset points", xytext=(-2, 3), ha="right", fontsize=7.5,
+                        color="#666666")
+
+
 def plot_power_law(x, y, fit=None, *, ax=None, xlabel="", ylabel="손실 / test loss (nats)", label="ours",
                    color=None, fit_label=None, reference_slope=None, reference_label=None, point_labels=None):
     """Points, our fitted line, and optionally a labelled reference *slope* (e.g. a paper exponent).
@@ -92,15 +118,8 @@ def plot_power_law(x, y, fit=None, *, ax=None, xlabel="", ylabel="손실 / test 
         ax.plot(grid, fit.predict(grid), color=COLORS["fit"], lw=1.6,
                 label=fit_label or f"fit: α = {fit.alpha:.3f} [{fit.alpha_ci[0]:.3f}, {fit.alpha_ci[1]:.3f}]")
     if reference_slope is not None:
-        x0, y0 = np.exp(np.mean(np.log(x))), np.exp(np.mean(np.log(y)))
-        ax.plot(grid, y0 * (grid / x0) ** (-reference_slope), color=COLORS["paper"], lw=1.2, ls="--",
-                label=reference_label or f"slope α = {reference_slope} (reference)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    _decade_ticks(ax)
-    _loss_ticks(ax)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+        _reference_slope(ax, x, y, grid, reference_slope, reference_label)
+    _finish_loss_axes(ax, xlabel, ylabel)
     ax.legend(loc="upper right")
     return fig, ax
 
@@ -290,20 +309,10 @@ def plot_size_law(sizes, pure, offset, *, baselines=None, reference_slope=None, 
             label=f"E + (N_c/N)^α: α = {offset.alpha:.3f} [{offset.alpha_ci[0]:.3f}, {offset.alpha_ci[1]:.3f}], "
                   f"E = {offset.E:.2f}")
     if reference_slope is not None:
-        x0, y0 = np.exp(np.mean(np.log(x))), np.exp(np.mean(np.log(y)))
-        ax.plot(grid, y0 * (grid / x0) ** (-reference_slope), color=COLORS["paper"], lw=1.1, ls="--",
-                label=reference_label or f"slope {reference_slope} (reference)")
+        _reference_slope(ax, x, y, grid, reference_slope, reference_label)
     if baselines is not None:
-        for name, loss in baselines.items():
-            ax.axhline(loss, color="#999999", lw=0.8, ls="-.")
-            ax.annotate(name, (grid[-1], loss), textcoords="offset points", xytext=(-2, 3), ha="right", fontsize=7.5,
-                        color="#666666")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    _decade_ticks(ax)
-    _loss_ticks(ax)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+        draw_baselines(ax, baselines, label_x=grid[-1])
+    _finish_loss_axes(ax, xlabel, ylabel)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return fig, ax
 
