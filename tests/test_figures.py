@@ -79,8 +79,10 @@ def test_calibration_and_size_law_figures(tmp_path):
         fig, ax = figures.plot_lr_rule(optima, rule, kaplan_lr, extra_sizes=[793_344])
         fig.savefig(tmp_path / "rule.png")
         if fits:
-            fig, ax = figures.plot_size_law(sizes, fits["pure"], fits["offset"], baselines={"bigram": 4.6})
+            shorter = sizes.assign(short_loss=sizes["loss"] * 1.03)      # companions half a decade shorter
+            fig, ax = figures.plot_size_law(sizes, fits["pure"], fits["offset"], shorter=shorter, baselines={"bigram": 4.6})
             fig.savefig(tmp_path / "ln.png")
+            assert len(ax.get_lines()) >= len(sizes)    # one join per size, plus fits and baselines
         plt.close("all")
     assert not [w for w in caught if "Glyph" in str(w.message)]
     assert len(axes) == len(set(main["batch_tokens"]))

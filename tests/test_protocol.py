@@ -150,17 +150,54 @@ def curve(tokens, losses):
     return [{"tokens": t, "val_loss": v} for t, v in zip(tokens, losses)]
 
 
-def test_convergence_criterion():
+def test_convergence_criterion_compares_a_run_with_its_shorter_companion():
     t = np.geomspace(1e4, 1e7, 30)
-    falling = convergence(curve(t, 3 + 10 * t ** -0.2))        # still 4%/half-decade at the end
+    law = lambda tok: 3 + 10 * tok ** -0.2                   # noqa: E731  (still falling 4%/half-decade at 1e7)
+    short = (1e7 / 10 ** 0.5, law(1e7 / 10 ** 0.5))
+    falling = convergence(curve(t, law(t)), short)
     assert not falling["converged"] and falling["reason"] == "falling" and falling["change"] > 0.02
-    flat = convergence(curve(t, 3 + 1e3 * t ** -0.8))
-    assert flat["converged"] and flat["reason"] == "flat" and flat["change"] < 0.02
+    assert falling["change"] == pytest.approx((short[1] - law(1e7)) / law(1e7))
+    flat = lambda tok: 3 + 1e3 * tok ** -0.8                 # noqa: E731
+    ok = convergence(curve(t, flat(t)), (1e7 / 10 ** 0.5, flat(1e7 / 10 ** 0.5)))
+    assert ok["converged"] and ok["reason"] == "flat" and ok["change"] < 0.02
+    # a companion a whole decade shorter: its change is rescaled to half a decade
+    decade = convergence(curve(t, law(t)), (1e6, law(1e6)))
+    assert decade["change"] == pytest.approx((law(1e6) - law(1e7)) / law(1e7) / 2)
+    # a cosine run's curve falls steeply at its end; only the companion decides
+    annealed = law(t) - 0.3 * (t / 1e7) ** 4
+    flat_between_runs = convergence(curve(t, annealed), (1e7 / 10 ** 0.5, annealed[-1] * 1.01))
+    assert flat_between_runs["reason"] == "flat"
+
+
+def test_convergence_minimum_unchecked_and_bad_companions():
+    t = np.geomspace(1e4, 1e7, 30)
     overfit = 3 + 10 * t ** -0.3 + 1e-8 * t                    # a minimum, then the loss rises
     m = convergence(curve(t, overfit))
     assert m["converged"] and m["reason"] == "minimum" and m["best_tokens"] < m["end_tokens"]
-    with pytest.raises(ValueError, match="at least 2"):
-        convergence(curve([1e4], [3.0]))
+    alone = convergence(curve(t, 3 + 10 * t ** -0.2))
+    assert not alone["converged"] and alone["reason"] == "unchecked" and np.isnan(alone["change"])
+    with pytest.raises(ValueError, match="not shorter"):
+        convergence(curve(t, 3 + 10 * t ** -0.2), (2e7, 3.5))
+    with pytest.raises(ValueError, match="at least one point"):
+        convergence([])
+
+
+def test_size_law_pairs_each_run_with_its_companion():
+    from scalinglaws import size_law
+
+    def run(run_id, d, tokens, seed, loss):
+        return {"run_id": run_id, "n_layer": 2, "d_model": d, "N": d * 100, "N_total": d * 300, "seed": seed,
+                "config_tokens": tokens, "tokens": tokens, "loss_test": loss,
+                "curve": curve([tokens / 10, tokens], [loss + 1, loss])}
+    runs = pd.DataFrame([run("a", 8, 8e6, 0, 5.0), run("a_s1", 8, 8e6, 1, 5.02), run("a_short", 8, 2.53e6, 0, 5.05),
+                         run("b", 16, 8e6, 0, 4.5), run("b_short", 16, 2.53e6, 0, 4.8)])
+    main, short = size_law.split_budgets(runs)
+    assert list(main["run_id"]) == ["a", "a_s1", "b"] and list(short["run_id"]) == ["a_short", "b_short"]
+    checked = size_law.with_convergence(runs).set_index("run_id")
+    assert checked.loc["a", "conv_reason"] == "flat" and checked.loc["b", "conv_reason"] == "falling"
+    assert checked.loc["a_s1", "short_loss"] == 5.05           # the second seed is held against seed 0's companion
+    both = size_law.budgets(runs)
+    assert list(both["loss"]) == [pytest.approx(5.01), 4.5] and list(both["short_loss"]) == [5.05, 4.8]
 
 
 # -- the L(N) grids ----------------------------------------------------------------------------------
@@ -180,6 +217,15 @@ def test_lnn_grid_separates_depth_from_width_and_spans_the_range():
         seeds.setdefault((r.shape.n_layer, r.shape.d_model), set()).add(r.config["seed"])
     assert sum(len(s) >= 2 for s in seeds.values()) >= 3
     assert all(r.config["protocol"] == "tuned" and r.config["early_stopping_patience"] for r in runs)
+    # every shape has a companion on half a decade fewer tokens, same seed and protocol
+    for grid in (runs, quick_runs(RULE)):
+        by_id = {r.run_id: r for r in grid}
+        mains = [r for r in grid if not r.run_id.endswith("_short") and "_s" not in r.run_id]
+        for r in mains:
+            mate = by_id[r.run_id + "_short"]
+            assert mate.config["seed"] == r.config["seed"] and mate.config["lr"] == r.config["lr"]
+            assert math.log10(r.config["tokens"] / mate.config["tokens"]) == pytest.approx(0.5, abs=1e-3)
+            assert mate.config["tokens"] % RULE.batch_tokens == 0
     quick = quick_runs(RULE)
     assert all(r.config["protocol"] == "tuned" for r in quick)
     assert sum(r.cost for r in quick) < sum(r.cost for r in runs) / 20

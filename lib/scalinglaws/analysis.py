@@ -99,37 +99,48 @@ def noise_scale(trace: dict | pd.DataFrame, window: int = 1) -> pd.DataFrame:
     return t
 
 
-CONVERGED_CHANGE = 0.02      # a run is flat when its loss fell by less than 2% ...
+CONVERGED_CHANGE = 0.02      # a size is converged when its loss fell by less than 2% ...
 CONVERGED_DECADES = 0.5      # ... over its last half-decade of tokens
 
 
-def convergence(curve: list | pd.DataFrame, *, key: str = "val_loss", tolerance: float = CONVERGED_CHANGE,
-                decades: float = CONVERGED_DECADES) -> dict:
+def convergence(curve: list | pd.DataFrame, shorter: tuple | None = None, *, key: str = "val_loss",
+                tolerance: float = CONVERGED_CHANGE, decades: float = CONVERGED_DECADES) -> dict:
     """Whether a run is converged, by the criterion the L(N) chapter states:
 
     * ``minimum``: its validation loss reached a minimum before the run ended (the best curve point
       is not the last one: more training on this schedule did not help; early stopping keeps it), or
-    * ``flat``: the loss at the end is within ``tolerance`` (relative) of the loss ``decades`` of
-      tokens earlier, read on the same curve. Under a cosine schedule the end of a run holds the
-      annealing drop too, so this within-run reading is stricter than comparing two runs of
-      different length: a run that passes it is flat in both senses.
+    * ``flat``: a run of the same model and protocol on ``decades`` fewer decades of tokens ended
+      within ``tolerance`` (relative) of this run's loss. ``shorter`` is that run's ``(tokens, loss)``.
+      Two runs are compared, not two points of one curve: under a cosine schedule every run ends
+      with the annealing drop, so the curve read ``decades`` before its end overstates how much a
+      run of that length would have lost, and the within-run change fails runs that are flat.
+      When the shorter run's budget is not exactly ``decades`` fewer, its change is rescaled to
+      ``decades`` as if the loss were linear in log tokens between the two.
+    * ``falling``: neither; ``unchecked``: no minimum and no shorter run to compare with.
 
-    Returns ``{"converged", "reason" ("minimum" / "flat" / "falling"), "change", "best_tokens",
-    "end_tokens"}``; ``change`` is the relative fall over the last ``decades`` up to the best point.
+    Returns ``{"converged", "reason", "change", "best_tokens", "end_tokens", "shorter_tokens"}``;
+    ``change`` is the relative loss fall from the shorter run to this one's best point (NaN without one).
     """
-    c = pd.DataFrame(curve)[["tokens", key]].dropna().sort_values("tokens")
-    if len(c) < 2:
-        raise ValueError("a convergence check needs a curve of at least 2 points")
+    c = pd.DataFrame(curve, columns=["tokens", key]).dropna().sort_values("tokens")
+    if c.empty:
+        raise ValueError("a convergence check needs a curve with at least one point")
     best = c.loc[c[key].idxmin()]
     end_tokens = float(c["tokens"].iloc[-1])
-    at = float(best["tokens"]) / 10 ** decades
-    before = interpolate_at(c, "tokens", key, [at])[0]
-    change = float((before - best[key]) / best[key]) if np.isfinite(before) else float("nan")
+    change, shorter_tokens = float("nan"), float("nan")
+    if shorter is not None:
+        shorter_tokens, shorter_loss = (float(v) for v in shorter)
+        span = np.log10(end_tokens / shorter_tokens)
+        if not span > 0:
+            raise ValueError(f"the shorter run ({shorter_tokens:,.0f} tokens) is not shorter than this one "
+                             f"({end_tokens:,.0f})")
+        change = float((shorter_loss - best[key]) / best[key] * decades / span)
     if float(best["tokens"]) < end_tokens:
         reason = "minimum"
-    elif np.isfinite(change) and change < tolerance:
+    elif shorter is None:
+        reason = "unchecked"
+    elif change < tolerance:
         reason = "flat"
     else:
         reason = "falling"
-    return {"converged": reason != "falling", "reason": reason, "change": change,
-            "best_tokens": float(best["tokens"]), "end_tokens": end_tokens}
+    return {"converged": reason in ("minimum", "flat"), "reason": reason, "change": change,
+            "best_tokens": float(best["tokens"]), "end_tokens": end_tokens, "shorter_tokens": shorter_tokens}

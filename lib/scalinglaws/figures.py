@@ -17,7 +17,8 @@ import matplotlib
 import numpy as np
 
 KOREAN_FONT = "NanumGothic"
-COLORS = {"ours": "#1f5fa8", "fit": "#c0392b", "paper": "#7f7f7f", "alt": "#e08e0b"}
+COLORS = {"ours": "#1f5fa8", "fit": "#c0392b", "paper": "#7f7f7f", "alt": "#e08e0b",
+          "shorter": "#4d4d4d"}
 DEPTH_COLORS = ["#1f5fa8", "#e08e0b", "#2a9d3f", "#c0392b", "#7b4ea3", "#8c564b", "#17a2b8"]   # one per depth
 
 
@@ -284,11 +285,13 @@ def plot_protocol_checks(runs, variants, *, ax=None):
     return fig, ax
 
 
-def plot_size_law(sizes, pure, offset, *, baselines=None, reference_slope=None, reference_label=None, ax=None,
-                  xlabel="비임베딩 매개변수 N / non-embedding parameters N", ylabel="손실 / test loss (nats)"):
+def plot_size_law(sizes, pure, offset, *, shorter=None, baselines=None, reference_slope=None, reference_label=None,
+                  ax=None, xlabel="비임베딩 매개변수 N / non-embedding parameters N", ylabel="손실 / test loss (nats)"):
     """L(N) (Fig 1, right): one point per size (filled when converged, open when not; colour = depth), the
     pure and the offset power law, the n-gram baselines as horizontal reference lines, and optionally a
-    reference slope through the geometric mean of the points."""
+    reference slope through the geometric mean of the points. ``shorter`` (columns ``N``, ``short_loss``;
+    ``size_law.budgets``) adds each size's loss on half a decade fewer tokens as grey crosses, joined to
+    its main point: the length of each join is how far that size still fell."""
     fig, ax = _new_axes(ax, figsize=(7, 4.6))
     x, y = sizes["N"].to_numpy(float), sizes["loss"].to_numpy(float)
     depths = sorted(sizes["n_layer"].unique())
@@ -302,6 +305,11 @@ def plot_size_law(sizes, pure, offset, *, baselines=None, reference_slope=None, 
         if (~conv).any():
             ax.scatter(part["N"][~conv], part["loss"][~conv], s=40, facecolors="white", edgecolors=color, zorder=3,
                        label=f"{depth}층, 미수렴 / {depth} layers, not converged")
+    if shorter is not None and len(shorter):
+        ax.scatter(shorter["N"], shorter["short_loss"], marker="x", s=28, color=COLORS["shorter"], zorder=2,
+                   label="토큰 반 자릿수 적게 / half a decade fewer tokens")
+        for _, row in shorter.iterrows():
+            ax.plot([row["N"]] * 2, [row["short_loss"], row["loss"]], color=COLORS["shorter"], lw=0.8, zorder=1)
     grid = np.geomspace(x.min() / 1.5, x.max() * 1.5, 200)
     ax.plot(grid, pure.predict(grid), color=COLORS["fit"], lw=1.5,
             label=f"(N_c/N)^α: α = {pure.alpha:.3f} [{pure.alpha_ci[0]:.3f}, {pure.alpha_ci[1]:.3f}]")

@@ -17,13 +17,47 @@ from .runs import find_grid, load_grid  # noqa: F401  (find_grid: the chapter's 
 GRIDS = ("lnn", "lnn-quick")     # the chapter reads the first of these that has records
 
 
+SHAPE = ["n_layer", "d_model"]
+
+
+def split_budgets(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The grid's main runs (the longest budget of each model shape) and the shorter companion runs
+    (``grids.ln``: the same model on half a decade fewer tokens), as two tables."""
+    longest = runs.groupby(SHAPE)["config_tokens"].transform("max")
+    main = runs["config_tokens"] == longest
+    return runs[main].copy(), runs[~main].copy()
+
+
 def with_convergence(runs: pd.DataFrame, loss: str = "loss_test") -> pd.DataFrame:
-    """The run table with the convergence verdict of each run (``analysis.convergence``) and the loss
-    the fits use (``loss``, measured with the weights the record kept: the best ones under early stopping)."""
-    checks = pd.DataFrame([convergence(c) for c in runs["curve"]], index=runs.index)
-    out = pd.concat([runs, checks.add_prefix("conv_")], axis=1)
+    """The main runs with the convergence verdict of each (``analysis.convergence``, against the
+    companion of the same shape: the same seed where there is one, else the first seed's) and the loss
+    the fits use (``loss``, measured with the weights the record kept: the best ones under early stopping).
+    Columns ``conv_*`` hold the verdict, ``short_loss`` the companion's loss (NaN without one)."""
+    main, short = split_budgets(runs)
+    rows, short_loss = [], []
+    for _, run in main.iterrows():
+        mates = short[(short["n_layer"] == run["n_layer"]) & (short["d_model"] == run["d_model"])]
+        mates = mates.sort_values("seed", key=lambda s: s != run["seed"])     # same seed first
+        mate = mates.iloc[0] if len(mates) else None
+        shorter = None if mate is None else (mate["tokens"], min(p["val_loss"] for p in mate["curve"]))
+        rows.append(convergence(run["curve"], shorter))
+        short_loss.append(np.nan if mate is None else mate[loss])
+    checks = pd.DataFrame(rows, index=main.index)
+    out = pd.concat([main, checks.add_prefix("conv_")], axis=1)
     out["loss"] = out[loss]
+    out["short_loss"] = short_loss
     return out
+
+
+def budgets(runs: pd.DataFrame, loss: str = "loss_test") -> pd.DataFrame:
+    """One row per size and budget that both have records (seeds averaged): ``loss`` at the shorter
+    budget and at the main one, so the chapter can fit α_N at each and see whether it moves with T."""
+    main, short = split_budgets(runs)
+    keys = SHAPE + ["N", "N_total"]
+    long_ = main.groupby(keys, as_index=False).agg(tokens=("config_tokens", "first"), loss=(loss, "mean"))
+    short_ = short.groupby(keys, as_index=False).agg(short_tokens=("config_tokens", "first"),
+                                                    short_loss=(loss, "mean"))
+    return long_.merge(short_, on=keys, how="inner").sort_values("N").reset_index(drop=True)
 
 
 def per_size(runs: pd.DataFrame) -> pd.DataFrame:
