@@ -103,3 +103,69 @@ def test_cli_fit_power_offset_prints_E(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"E", "alpha", "x_c", "E_ci", "alpha_ci", "x_c_ci", "aicc", "law"}
     assert out["law"].startswith("loss = E + ") and out["E_ci"][0] < 2.0 < out["E_ci"][1]
+
+
+# -- L(N, D), Eq 1.5 ---------------------------------------------------------------------------------
+
+LND_TRUE = {"alpha_N": 0.08, "alpha_D": 0.12, "N_c": 1e9, "D_c": 5e7}
+
+
+def lnd_data(noise=0.005, seed=1):
+    """A 6 × 7 grid of sizes and subsets like the overfit grid's, losses from Eq 1.5 with log-normal noise."""
+    rng = np.random.default_rng(seed)
+    N = np.repeat(np.geomspace(2e3, 8e5, 6), 7)
+    D = np.tile(np.geomspace(1e5, 6.6e6, 7), 6)
+    t = LND_TRUE
+    L = ((t["N_c"] / N) ** (t["alpha_N"] / t["alpha_D"]) + t["D_c"] / D) ** t["alpha_D"]
+    return N, D, L * np.exp(rng.normal(0, noise, len(L)))
+
+
+def test_the_lnd_fit_recovers_known_constants():
+    from scalinglaws.fit import fit_overfit
+    N, D, y = lnd_data()
+    fit = fit_overfit(N, D, y, n_boot=40)
+    for name in ("alpha_N", "alpha_D"):
+        lo, hi = getattr(fit, f"{name}_ci")
+        assert getattr(fit, name) == pytest.approx(LND_TRUE[name], rel=0.1) and lo < LND_TRUE[name] * 1.1 and hi > LND_TRUE[name] * 0.9
+    assert fit.N_c == pytest.approx(LND_TRUE["N_c"], rel=0.3)
+    assert fit.n == 42 and fit.N_range == (pytest.approx(2e3), pytest.approx(8e5)) and fit.rms_log_residual < 0.01
+    # the derived quantities follow the paper's definitions (Eqs 4.2–4.4)
+    assert fit.penalty(1e5, 1e12) == pytest.approx(0, abs=1e-3)
+    d = fit.data_needed(1e5, 0.02)
+    assert fit.penalty(1e5, d) == pytest.approx(0.02, rel=1e-6)
+    assert fit.predict(1e5, 1e15) == pytest.approx(fit.predict_infinite_data(1e5), rel=1e-4)
+
+
+def test_the_papers_constants_give_its_data_rule():
+    from scalinglaws.fit import OverfitFit
+    from scalinglaws.paper import published
+    nan2 = (np.nan, np.nan)
+    paper = OverfitFit(alpha_N=0.076, alpha_D=0.103, N_c=6.4e13, D_c=1.8e13, alpha_N_ci=nan2, alpha_D_ci=nan2,
+                       N_c_ci=nan2, D_c_ci=nan2, n=0, N_range=nan2, D_range=nan2, rms_log_residual=np.nan, n_boot=0, seed=0)
+    # Eq 4.4: D ≳ 5e3 · N^0.74 for a penalty at the seed noise (0.02)
+    assert paper.ratio == pytest.approx(0.74, abs=0.005)
+    assert paper.data_coefficient(published("seed_noise").value) == pytest.approx(5e3, rel=0.15)
+
+
+def test_the_lnd_fit_rejects_bad_input():
+    from scalinglaws.fit import fit_overfit
+    N, D, y = lnd_data()
+    with pytest.raises(ValueError, match="two model sizes"):
+        fit_overfit(np.full(10, 1e4), D[:10], y[:10], n_boot=0)
+    with pytest.raises(ValueError, match="at least 5"):
+        fit_overfit(N[:3], D[:3], y[:3])
+    with pytest.raises(ValueError, match="positive"):
+        fit_overfit(N, D, -y)
+
+
+def test_cli_fit_overfit_prints_json(tmp_path, capsys):
+    N, D, y = lnd_data()
+    csv = tmp_path / "lnd.csv"
+    csv.write_text("N,D,loss\n" + "\n".join(f"{a},{b},{c}" for a, b, c in zip(N, D, y)))
+    assert main(["fit", "overfit", "--csv", str(csv), "--n", "N", "--d", "D", "--y", "loss", "--boot", "20"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"alpha_N", "alpha_D", "N_c", "D_c", "alpha_N_ci", "alpha_D_ci", "N_c_ci", "D_c_ci", "n",
+                        "N_range", "D_range", "law"}
+    assert out["n"] == 42 and out["D_range"] == [pytest.approx(1e5), pytest.approx(6.6e6)]
+    assert main(["fit", "overfit", "--csv", str(csv), "--n", "N", "--d", "tokens", "--y", "loss"]) == 2
+    assert "no column" in capsys.readouterr().err

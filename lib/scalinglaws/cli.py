@@ -6,6 +6,7 @@
     scalinglaws grid provenance lnn [--runs-dir runs/reference]
     scalinglaws data prepare [--corpus default] [--vocab 4096]
     scalinglaws fit power --csv FILE --x COL --y COL [--offset]
+    scalinglaws fit overfit --csv FILE --n COL --d COL --y COL
     scalinglaws calibrate [--runs-dir runs/reference] [--write]
     scalinglaws bench [--shapes 2x64 4x128] [--seconds 20] [--processes 2] [--out FILE]
 """
@@ -67,6 +68,14 @@ def cmd_fit_power(args) -> int:
     from .fit import fit_power_law_csv
     fit = fit_power_law_csv(args.csv, args.x, args.y, n_boot=args.boot, seed=args.seed, offset=args.offset)
     law = f"{args.y} = {'E + ' if args.offset else ''}({args.x}_c / {args.x})^alpha"
+    print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
+    return 0
+
+
+def cmd_fit_overfit(args) -> int:
+    from .fit import fit_overfit_csv
+    fit = fit_overfit_csv(args.csv, args.n, args.d, args.y, n_boot=args.boot, seed=args.seed)
+    law = f"{args.y} = [({args.n}_c/{args.n})^(alpha_N/alpha_D) + {args.d}_c/{args.d}]^alpha_D (Kaplan Eq 1.5)"
     print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
     return 0
 
@@ -140,6 +149,15 @@ def parser() -> argparse.ArgumentParser:
     power.add_argument("--seed", type=int, default=0)
     power.add_argument("--offset", action="store_true", help="fit y = E + (x_c/x)^alpha (an irreducible term E)")
     power.set_defaults(func=cmd_fit_power)
+    overfit = fit.add_parser("overfit", help="fit L(N, D) = [(N_c/N)^(a_N/a_D) + D_c/D]^a_D (Eq 1.5) to three CSV "
+                                             "columns; prints JSON")
+    overfit.add_argument("--csv", required=True)
+    overfit.add_argument("--n", required=True, help="column of non-embedding parameters")
+    overfit.add_argument("--d", required=True, help="column of dataset sizes (tokens)")
+    overfit.add_argument("--y", required=True, help="column of (early-stopped) losses")
+    overfit.add_argument("--boot", type=int, default=1000, help="bootstrap resamples (runs resampled)")
+    overfit.add_argument("--seed", type=int, default=0)
+    overfit.set_defaults(func=cmd_fit_overfit)
 
     cal = sub.add_parser("calibrate", help="fit the tuned protocol's LR rule to the calibration grid")
     cal.add_argument("--runs-dir", help="folder holding calibration/ (default: runs/reference)")

@@ -231,12 +231,155 @@ def local_exponents(x, y) -> np.ndarray:
 
 def fit_power_law_csv(path, x_col: str, y_col: str, n_boot: int = 1000, seed: int = 0, offset: bool = False):
     """The command-line fit: read two columns of a CSV file and fit them (``offset``: with E)."""
+    data = _read_columns(path, (x_col, y_col))
+    fit = fit_offset_power_law if offset else fit_power_law
+    return fit(data[x_col].to_numpy(), data[y_col].to_numpy(), n_boot=n_boot, seed=seed)
+
+
+# -- L(N, D): Kaplan's Eq 1.5 ------------------------------------------------------------------------
+
+@dataclass
+class OverfitFit:
+    """``L(N, D) = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D`` (Kaplan Eq 1.5 / 4.1) fitted to ``n`` runs.
+
+    Intervals resample the runs (a pairs bootstrap): with a grid of many (N, D) points, a resample
+    still holds most sizes and most subsets, and each run's early-stopped loss is one draw of its noise.
+    """
+
+    alpha_N: float
+    alpha_D: float
+    N_c: float
+    D_c: float
+    alpha_N_ci: tuple
+    alpha_D_ci: tuple
+    N_c_ci: tuple
+    D_c_ci: tuple
+    n: int
+    N_range: tuple
+    D_range: tuple
+    rms_log_residual: float
+    n_boot: int
+    seed: int
+    method: str = "pairs bootstrap (runs resampled)"
+
+    @property
+    def ratio(self) -> float:
+        """α_N/α_D: the power of N that D must grow with to hold the overfitting penalty fixed (Eq 4.3)."""
+        return self.alpha_N / self.alpha_D
+
+    def predict(self, N, D):
+        N, D = np.asarray(N, float), np.asarray(D, float)
+        return ((self.N_c / N) ** self.ratio + self.D_c / D) ** self.alpha_D
+
+    def predict_infinite_data(self, N):
+        """L(N, ∞) = (N_c/N)^α_N: the D → ∞ limit, route 2 to α_N."""
+        return (self.N_c / np.asarray(N, float)) ** self.alpha_N
+
+    def penalty(self, N, D):
+        """δL = L(N, D)/L(N, ∞) − 1 (Eq 4.2), which depends on N and D only through N^(α_N/α_D)/D."""
+        return self.predict(N, D) / self.predict_infinite_data(N) - 1
+
+    def data_needed(self, N, delta: float):
+        """The D at which the penalty δL equals ``delta`` (Eq 4.4 with δ = seed noise): ``k · N^(α_N/α_D)``."""
+        return self.data_coefficient(delta) * np.asarray(N, float) ** self.ratio
+
+    def data_coefficient(self, delta: float) -> float:
+        """k of ``D ≳ k · N^(α_N/α_D)``, the paper's 5e3 in Eq 4.4 (for δ = 0.02)."""
+        return self.D_c / self.N_c ** self.ratio / ((1 + delta) ** (1 / self.alpha_D) - 1)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for key in ("alpha_N_ci", "alpha_D_ci", "N_c_ci", "D_c_ci", "N_range", "D_range"):
+            d[key] = list(d[key])
+        return d
+
+
+def _overfit_model():
+    import lmfit
+
+    def log_lnd(logN, logD, alpha_N, alpha_D, log_Nc, log_Dc):
+        return alpha_D * np.logaddexp(alpha_N / alpha_D * (log_Nc - logN), log_Dc - logD)
+
+    return lmfit.Model(log_lnd, independent_vars=["logN", "logD"])
+
+
+def _fit_lnd(model, logN, logD, logy, start):
+    params = model.make_params(alpha_N=dict(value=start[0], min=1e-3, max=5.0),
+                               alpha_D=dict(value=start[1], min=1e-3, max=5.0),
+                               log_Nc=dict(value=start[2]), log_Dc=dict(value=start[3]))
+    return model.fit(logy, params, logN=logN, logD=logD)
+
+
+def _lnd_starts(logN, logD, logy):
+    """Starting points over a small grid of exponents; N_c and D_c from the loosest single-term bound."""
+    for a_n in (0.03, 0.08, 0.2, 0.5):
+        for a_d in (0.05, 0.1, 0.2, 0.5):
+            yield (a_n, a_d, float(np.median(logy / a_n + logN)), float(np.median(logy / a_d + logD)))
+
+
+def fit_overfit(N, D, y, n_boot: int = 1000, seed: int = 0) -> OverfitFit:
+    """Fit Eq 1.5 to losses ``y`` of runs with ``N`` non-embedding parameters trained (early-stopped)
+    on ``D`` tokens: least squares on log y, best of a grid of starting points; see ``OverfitFit``."""
+    N, D, y = (np.asarray(v, dtype=float) for v in (N, D, y))
+    if not (N.shape == D.shape == y.shape and N.ndim == 1):
+        raise ValueError("N, D and y must be 1-D arrays of the same length")
+    if len(y) < 5:
+        raise ValueError(f"a fit of 4 parameters needs at least 5 points, got {len(y)}")
+    if not all(np.all(np.isfinite(v)) and np.all(v > 0) for v in (N, D, y)):
+        raise ValueError("the L(N, D) fit needs finite, positive N, D and y")
+    if len(np.unique(N)) < 2 or len(np.unique(D)) < 2:
+        raise ValueError("the L(N, D) fit needs at least two model sizes and two dataset sizes")
+    logN, logD, logy = np.log(N), np.log(D), np.log(y)
+    model = _overfit_model()
+
+    def best_of(starts, idx):
+        best = None
+        for start in starts:
+            try:
+                r = _fit_lnd(model, logN[idx], logD[idx], logy[idx], start)
+            except (ValueError, FloatingPointError):
+                continue
+            if np.isfinite(r.chisqr) and (best is None or r.chisqr < best.chisqr):
+                best = r
+        return best
+
+    everything = np.arange(len(y))
+    best = best_of(list(_lnd_starts(logN, logD, logy)), everything)
+    if best is None:
+        raise ValueError("Eq 1.5 could not be fitted to these points")
+    keys = ("alpha_N", "alpha_D", "log_Nc", "log_Dc")
+    p = tuple(best.params[k].value for k in keys)
+    resid = logy - best.best_fit
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        if len(np.unique(N[idx])) < 2 or len(np.unique(D[idx])) < 2:
+            continue
+        r = best_of([p], idx)
+        if r is not None:
+            boots.append([r.params[k].value for k in keys])
+    boots = np.array(boots) if boots else np.array([p])
+    ci = lambda col, f=float: tuple(f(v) for v in np.percentile(boots[:, col], [2.5, 97.5]))   # noqa: E731
+    exp = lambda v: float(np.exp(v))                                                             # noqa: E731
+    return OverfitFit(
+        alpha_N=float(p[0]), alpha_D=float(p[1]), N_c=exp(p[2]), D_c=exp(p[3]),
+        alpha_N_ci=ci(0), alpha_D_ci=ci(1), N_c_ci=ci(2, exp), D_c_ci=ci(3, exp), n=len(y),
+        N_range=(float(N.min()), float(N.max())), D_range=(float(D.min()), float(D.max())),
+        rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_boot=len(boots), seed=seed)
+
+
+def _read_columns(path, columns):
     import pandas as pd
 
     df = pd.read_csv(path)
-    missing = [c for c in (x_col, y_col) if c not in df.columns]
+    missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"{path}: no column(s) {missing}; columns are {list(df.columns)}")
-    data = df[[x_col, y_col]].apply(pd.to_numeric, errors="coerce").dropna()
-    fit = fit_offset_power_law if offset else fit_power_law
-    return fit(data[x_col].to_numpy(), data[y_col].to_numpy(), n_boot=n_boot, seed=seed)
+    return df[list(columns)].apply(pd.to_numeric, errors="coerce").dropna()
+
+
+def fit_overfit_csv(path, n_col: str, d_col: str, y_col: str, n_boot: int = 1000, seed: int = 0) -> OverfitFit:
+    """The command-line L(N, D) fit: three columns of a CSV file."""
+    data = _read_columns(path, (n_col, d_col, y_col))
+    return fit_overfit(data[n_col], data[d_col], data[y_col], n_boot=n_boot, seed=seed)
