@@ -43,3 +43,39 @@ def test_subsets_are_nested_prefixes_of_the_training_split():
     assert np.array_equal(large.train_tokens, full[:9_000])
     with pytest.raises(ValueError, match="exceeds"):
         Trainer(TrainConfig.from_dict({**base, "train_subset_tokens": 10 ** 6}), corpus)
+
+
+# -- the chapter's analysis on a synthetic grid ------------------------------------------------------
+
+def synthetic_runs(seed=0):
+    """Run-table rows for a 5 × 6 grid, losses from Eq 1.5 with noise; small subsets stop early."""
+    import pandas as pd
+    rng = np.random.default_rng(seed)
+    law = {"alpha_N": 0.08, "alpha_D": 0.12, "N_c": 1e9, "D_c": 5e7}
+    rows = []
+    for i, n in enumerate(np.geomspace(1.8e3, 4e5, 5)):
+        for d in np.geomspace(1e5, 6.66e6, 6):
+            loss = ((law["N_c"] / n) ** (law["alpha_N"] / law["alpha_D"]) + law["D_c"] / d) ** law["alpha_D"]
+            steps = int(min(20 * d, 8e6) / 2048)
+            best = steps // 3 if d < 1e6 else steps
+            rows.append({"run_id": f"r{i}_{int(d)}", "N": n, "N_total": n + 3e4, "n_layer": 2, "d_model": 8 * 2 ** i,
+                         "D": d, "epochs": steps * 2048 / d, "tokens": steps * 2048, "config_tokens": steps * 2048,
+                         "best_step": best, "steps": steps, "stopped_early": best < steps, "batch_tokens": 2048,
+                         "loss_test": loss * np.exp(rng.normal(0, 0.003))})
+    return pd.DataFrame(rows)
+
+
+def test_overfitting_analysis_on_a_synthetic_grid():
+    from scalinglaws import overfitting
+    table = overfitting.lnd_table(synthetic_runs())
+    assert list(table.columns[:6]) == ["run_id", "N", "N_total", "n_layer", "d_model", "D"]
+    assert (table["best_epochs"] <= table["epochs"] + 1e-9).all() and table["minimum_inside"].sum() == 5 * 3
+    law = overfitting.fit(table, n_boot=20)
+    assert law.alpha_N == pytest.approx(0.08, rel=0.1) and law.alpha_D == pytest.approx(0.12, rel=0.15)
+    pen = overfitting.penalty(table, law)
+    # the penalty collapses onto one curve of N^(α_N/α_D)/D: measured and fitted agree within the noise
+    assert np.abs(np.log1p(pen["delta"]) - np.log1p(pen["delta_fit"])).max() < 0.02
+    ld, rows = overfitting.data_law(table, n_boot=20)
+    assert len(rows) == 6 and rows["N"].nunique() == 1 and 0 < ld.alpha < 0.2
+    bound = overfitting.early_stopping_bound(table, law, S_c=2.1e3, alpha_S=0.76)
+    assert len(bound) <= 15 and (bound["bound"] > 0).all() and (bound["gap"] > 0).all()

@@ -225,6 +225,8 @@ def flatten(record: dict) -> dict:
         row[key] = final.get(key)
     for split, loss in final.get("eval", {}).items():
         row[f"loss_{split}"] = loss
+    # D: the tokens of training data the run could draw from (its subset, else the whole training split)
+    row["D"] = cfg.get("train_subset_tokens") or record.get("corpus", {}).get("train_tokens")
     row["curve"] = record["curve"]
     row["trace"] = record.get("trace")
     row["config"] = cfg

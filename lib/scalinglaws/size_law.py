@@ -105,20 +105,19 @@ def routes_to_alpha_n(reference: Path, direct) -> pd.DataFrame:
     """α_N by three routes: this chapter's direct fit, the L(N, D) fit of the overfitting chapter and the
     L(N, S) fit of the compute chapter. A route whose chapter has no records yet says so; each row is read
     from its own grid's records when they exist."""
+    from . import overfitting
+
     rows = [{"route": "L(N) direct fit (this chapter)", "alpha_N": direct.alpha,
              "ci": (direct.alpha_ci[0], direct.alpha_ci[1]), "source": "lnn"}]
-    for route, grid, chapter in (("L(N, D) fit, D → ∞", "lnd", "overfitting chapter"),
-                                 ("L(N, S) fit, S → ∞", "lns", "compute chapter")):
+    routes = (("L(N, D) fit, D → ∞", "overfit", "overfitting chapter", overfitting.route_to_alpha_n),
+              ("L(N, S) fit, S → ∞", "lns", "compute chapter", None))
+    for route, grid, chapter, read in routes:
         folder = Path(reference) / grid
-        if folder.is_dir() and any(folder.glob("*/run.json")):
-            fitted = _route_from_records(folder)
-            rows.append({"route": route, **fitted, "source": grid})
+        if read is not None and folder.is_dir() and any(folder.glob("*/run.json")):
+            try:
+                rows.append({"route": route, **read(folder), "source": grid})
+            except ValueError as e:      # too few records for the fit yet
+                rows.append({"route": route, "alpha_N": np.nan, "ci": None, "source": f"— ({grid}: {e})"})
         else:
             rows.append({"route": route, "alpha_N": np.nan, "ci": None, "source": f"— ({chapter}: not trained yet)"})
     return pd.DataFrame(rows)
-
-
-def _route_from_records(folder: Path) -> dict:
-    """Filled in by the chapters that own these grids (issues 7 and 9)."""
-    runs = load_grid(folder, report=False)
-    return {"alpha_N": np.nan, "ci": None, "note": f"{len(runs)} records; fit not implemented yet"}

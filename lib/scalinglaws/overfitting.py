@@ -1,0 +1,71 @@
+"""The overfitting chapter's analysis, L(N, D) (paper §4): the table the fits see, the Eq 1.5 fit, the
+overfitting penalty and its collapse (Fig 9), L(D) at the largest size (Eq 1.2), the data rule of
+Eq 4.4, and the early-stopping step against the bound of Eq 5.7 (Fig 16).
+
+Everything reads run tables from ``runs.load_grid``; the fit itself is ``fit.fit_overfit``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .fit import OverfitFit, fit_overfit, fit_power_law
+from .runs import load_grid
+
+GRIDS = ("overfit", "overfit-quick")     # the chapter reads the first of these that has records
+
+
+def lnd_table(runs: pd.DataFrame, loss: str = "loss_test") -> pd.DataFrame:
+    """One row per run: N, D, the loss of the weights the record kept (the best ones under early
+    stopping), epochs, the early-stopping point and whether the run stopped before its cap."""
+    out = runs[["run_id", "N", "N_total", "n_layer", "d_model", "D", "epochs", "tokens", "config_tokens",
+                "best_step", "steps", "stopped_early", "batch_tokens"]].copy()
+    out["loss"] = runs[loss].to_numpy(float)
+    out["best_tokens"] = out["best_step"] * out["batch_tokens"]
+    out["best_epochs"] = out["best_tokens"] / out["D"]
+    out["minimum_inside"] = out["best_step"] < out["steps"]     # the validation minimum came before the end
+    return out.sort_values(["N", "D"]).reset_index(drop=True)
+
+
+def fit(table: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> OverfitFit:
+    """Eq 1.5 over every run of the table."""
+    return fit_overfit(table["N"], table["D"], table["loss"], n_boot=n_boot, seed=seed)
+
+
+def penalty(table: pd.DataFrame, law: OverfitFit) -> pd.DataFrame:
+    """The measured overfitting penalty δL = L(N, D)/L(N, ∞) − 1 (Eq 4.2, L(N, ∞) from the fit) against
+    the variable it should depend on alone, N^(α_N/α_D)/D (Fig 9, right), with the fitted curve's value."""
+    out = table.copy()
+    out["L_inf"] = law.predict_infinite_data(out["N"])
+    out["delta"] = out["loss"] / out["L_inf"] - 1
+    out["x"] = out["N"] ** law.ratio / out["D"]
+    out["delta_fit"] = law.penalty(out["N"], out["D"])
+    return out
+
+
+def data_law(table: pd.DataFrame, sizes: int = 1, n_boot: int = 1000):
+    """L(D) (Eq 1.2): a pure power law in D over the runs of the ``sizes`` largest models, the regime where
+    the data, not the model, limits the loss. Returns the fit and the rows it used."""
+    largest = sorted(table["N"].unique())[-sizes:]
+    rows = table[table["N"].isin(largest)]
+    return fit_power_law(rows["D"], rows["loss"], n_boot=n_boot, seed=0), rows
+
+
+def early_stopping_bound(table: pd.DataFrame, law: OverfitFit, S_c: float, alpha_S: float) -> pd.DataFrame:
+    """Eq 5.7: S_stop ≳ S_c / [L(N, D) − L(N, ∞)]^(1/α_S), beside the step at which each run's validation loss
+    was lowest. Only runs whose minimum came before their end, with L(N, D) above L(N, ∞), have a bound."""
+    out = table.copy()
+    gap = out["loss"] - law.predict_infinite_data(out["N"])
+    out["gap"] = gap
+    out["bound"] = np.where(gap > 0, S_c / np.maximum(gap, 1e-12) ** (1 / alpha_S), np.nan)
+    return out[out["minimum_inside"] & np.isfinite(out["bound"])]
+
+
+def route_to_alpha_n(folder: Path, n_boot: int = 500) -> dict:
+    """Route 2 of the L(N) chapter's "three routes" table: α_N of the Eq 1.5 fit (D → ∞)."""
+    table = lnd_table(load_grid(folder, report=False))
+    law = fit(table, n_boot=n_boot)
+    return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci),
+            "note": f"{law.n} runs, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}"}
