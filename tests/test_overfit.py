@@ -79,3 +79,32 @@ def test_overfitting_analysis_on_a_synthetic_grid():
     assert len(rows) == 6 and rows["N"].nunique() == 1 and 0 < ld.alpha < 0.2
     bound = overfitting.early_stopping_bound(table, law, S_c=2.1e3, alpha_S=0.76)
     assert len(bound) <= 15 and (bound["bound"] > 0).all() and (bound["gap"] > 0).all()
+
+
+def test_overfitting_figures_draw_without_missing_glyphs(tmp_path):
+    import warnings
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scalinglaws import figures, overfitting
+    figures.setup_style()
+    runs = synthetic_runs()
+    runs["curve"] = [[{"epoch": e, "tokens": e * d, "val_loss": 5 + 0.01 * e, "train_loss_ema": 5 - 0.02 * e}
+                      for e in (0.5, 1, 2, 4)] for d in runs["D"]]
+    table = overfitting.lnd_table(runs)
+    law = overfitting.fit(table, n_boot=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name, (fig, ax) in {
+                "d": figures.plot_loss_vs_data(table, law),
+                "n": figures.plot_loss_vs_size_by_data(table, law),
+                "collapse": figures.plot_penalty_collapse(overfitting.penalty(table, law), law),
+                "stop": figures.plot_early_stopping(overfitting.early_stopping_bound(table, law, 2.1e3, 0.76),
+                                                    source_label="논문 / paper, Table 3"),
+                "curves": figures.plot_train_vs_test(runs.head(2))}.items():
+            fig.savefig(tmp_path / f"{name}.png")
+            assert ax.get_legend() is not None
+        plt.close("all")
+    assert not [w for w in caught if "Glyph" in str(w.message)]
