@@ -134,17 +134,22 @@ def test_the_lnd_fit_recovers_known_constants():
     d = fit.data_needed(1e5, 0.02)
     assert fit.penalty(1e5, d) == pytest.approx(0.02, rel=1e-6)
     assert fit.predict(1e5, 1e15) == pytest.approx(fit.predict_infinite_data(1e5), rel=1e-4)
+    lo, hi = fit.ratio_ci
+    assert lo < LND_TRUE["alpha_N"] / LND_TRUE["alpha_D"] < hi
+    k_lo, k_hi = fit.data_coefficient_ci(0.02)
+    assert k_lo <= fit.data_coefficient(0.02) <= k_hi
 
 
 def test_the_papers_constants_give_its_data_rule():
     from scalinglaws.fit import OverfitFit
     from scalinglaws.paper import published
     nan2 = (np.nan, np.nan)
-    paper = OverfitFit(alpha_N=0.076, alpha_D=0.103, N_c=6.4e13, D_c=1.8e13, alpha_N_ci=nan2, alpha_D_ci=nan2,
-                       N_c_ci=nan2, D_c_ci=nan2, n=0, N_range=nan2, D_range=nan2, rms_log_residual=np.nan, n_boot=0, seed=0)
+    table2 = {k: published(f"{k}_LND").value for k in ("alpha_N", "alpha_D", "N_c", "D_c")}
+    paper = OverfitFit(**table2, alpha_N_ci=nan2, alpha_D_ci=nan2, N_c_ci=nan2, D_c_ci=nan2, n=0, N_range=nan2,
+                       D_range=nan2, rms_log_residual=np.nan, n_boot=0, seed=0)
     # Eq 4.4: D ≳ 5e3 · N^0.74 for a penalty at the seed noise (0.02)
-    assert paper.ratio == pytest.approx(0.74, abs=0.005)
-    assert paper.data_coefficient(published("seed_noise").value) == pytest.approx(5e3, rel=0.15)
+    assert paper.ratio == pytest.approx(published("data_rule_exponent").value, abs=0.005)
+    assert paper.data_coefficient(published("seed_noise").value) == pytest.approx(published("data_rule_k").value, rel=0.15)
 
 
 def test_the_lnd_fit_rejects_bad_input():

@@ -16,7 +16,7 @@ log-residuals, which is how the two forms are compared (``compare_forms``).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -261,6 +261,19 @@ class OverfitFit:
     n_boot: int
     seed: int
     method: str = "pairs bootstrap (runs resampled)"
+    samples: np.ndarray | None = field(default=None, repr=False)   # bootstrap (α_N, α_D, ln N_c, ln D_c) rows
+
+    @property
+    def ratio_ci(self) -> tuple:
+        """95% interval of α_N/α_D over the bootstrap resamples."""
+        r = self.samples[:, 0] / self.samples[:, 1]
+        return tuple(float(v) for v in np.percentile(r, [2.5, 97.5]))
+
+    def data_coefficient_ci(self, delta: float) -> tuple:
+        """95% interval of ``data_coefficient(delta)`` over the bootstrap resamples."""
+        a_n, a_d, log_nc, log_dc = self.samples.T
+        k = np.exp(log_dc - a_n / a_d * log_nc) / ((1 + delta) ** (1 / a_d) - 1)
+        return tuple(float(v) for v in np.percentile(k, [2.5, 97.5]))
 
     @property
     def ratio(self) -> float:
@@ -288,9 +301,11 @@ class OverfitFit:
         return self.D_c / self.N_c ** self.ratio / ((1 + delta) ** (1 / self.alpha_D) - 1)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = {k: v for k, v in asdict(self).items() if k != "samples"}
         for key in ("alpha_N_ci", "alpha_D_ci", "N_c_ci", "D_c_ci", "N_range", "D_range"):
             d[key] = list(d[key])
+        if self.samples is not None:
+            d["ratio_ci"] = list(self.ratio_ci)
         return d
 
 
@@ -366,7 +381,7 @@ def fit_overfit(N, D, y, n_boot: int = 1000, seed: int = 0) -> OverfitFit:
         alpha_N=float(p[0]), alpha_D=float(p[1]), N_c=exp(p[2]), D_c=exp(p[3]),
         alpha_N_ci=ci(0), alpha_D_ci=ci(1), N_c_ci=ci(2, exp), D_c_ci=ci(3, exp), n=len(y),
         N_range=(float(N.min()), float(N.max())), D_range=(float(D.min()), float(D.max())),
-        rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_boot=len(boots), seed=seed)
+        rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_boot=len(boots), seed=seed, samples=boots)
 
 
 def _read_columns(path, columns):
