@@ -43,6 +43,7 @@ PUBLISHED = {p.symbol: p for p in [
     Published("alpha_D_LND", 0.103, "§4.1 Table 2", "α_D of the joint L(N, D) fit (Eq 1.5)"),
     Published("N_c_LND", 6.4e13, "§4.1 Table 2", "N_c of the joint L(N, D) fit, non-embedding parameters"),
     Published("D_c_LND", 1.8e13, "§4.1 Table 2", "D_c of the joint L(N, D) fit, tokens"),
+    Published("LND_subset_factor", 1024, "§4.2", "WebText2 was cut by up to this factor for the smallest L(N, D) datasets"),
     Published("data_rule_k", 5e3, "§4.2 Eq 4.4", "k of D ≳ k·N^e: data that keeps overfitting under the seed noise"),
     Published("data_rule_exponent", 0.74, "§4.2 Eq 4.4", "e of D ≳ k·N^e (= α_N/α_D of Table 2)"),
     Published("alpha_S", 0.76, "§1.2 Eq 1.6; Table 3", "exponent of the S_min term of L(N, S)"),
