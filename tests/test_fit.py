@@ -174,3 +174,37 @@ def test_cli_fit_overfit_prints_json(tmp_path, capsys):
     assert out["n"] == 42 and out["D_range"] == [pytest.approx(1e5), pytest.approx(6.6e6)]
     assert main(["fit", "overfit", "--csv", str(csv), "--n", "N", "--d", "tokens", "--y", "loss"]) == 2
     assert "no column" in capsys.readouterr().err
+
+
+# -- the steps–examples trade-off ----------------------------------------------------------------------
+
+def tradeoff_data(S_min=2e3, B_crit=4e3, noise=0.02, seed=3):
+    rng = np.random.default_rng(seed)
+    B = np.geomspace(128, 32_768, 8)                       # the batch scan: 128 to 32k tokens
+    S = S_min * (1 + B_crit / B) * np.exp(rng.normal(0, noise, len(B)))
+    return S, S * B
+
+
+def test_the_tradeoff_fit_recovers_known_constants():
+    from scalinglaws.fit import fit_tradeoff
+    S, E = tradeoff_data()
+    fit = fit_tradeoff(S, E, n_boot=200)
+    assert fit.B_crit == pytest.approx(4e3, rel=0.15) and fit.S_min == pytest.approx(2e3, rel=0.1)
+    assert fit.B_crit_ci[0] < 4e3 < fit.B_crit_ci[1] and fit.S_min_ci[0] < 2e3 < fit.S_min_ci[1]
+    assert fit.E_min == pytest.approx(fit.S_min * fit.B_crit)
+    # the hyperbola: (S/S_min − 1)(E/E_min − 1) = 1 on the fitted curve
+    b = np.geomspace(100, 1e5, 5)
+    assert (fit.steps(b) / fit.S_min - 1) * (fit.examples(b) / fit.E_min - 1) == pytest.approx(np.ones(5))
+    with pytest.raises(ValueError, match="same batch size"):
+        fit_tradeoff([100, 200, 300], [1e5, 2e5, 3e5])
+    with pytest.raises(ValueError, match="at least 3"):
+        fit_tradeoff([100, 200], [1e5, 3e5])
+
+
+def test_cli_fit_tradeoff_prints_json(tmp_path, capsys):
+    S, E = tradeoff_data()
+    csv = tmp_path / "target.csv"
+    csv.write_text("steps,tokens\n" + "\n".join(f"{a},{b}" for a, b in zip(S, E)))
+    assert main(["fit", "tradeoff", "--csv", str(csv), "--steps", "steps", "--examples", "tokens", "--boot", "50"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"S_min", "E_min", "B_crit", "S_min_ci", "E_min_ci", "B_crit_ci", "n", "law"} and out["n"] == 8

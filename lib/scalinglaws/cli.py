@@ -7,6 +7,7 @@
     scalinglaws data prepare [--corpus default] [--vocab 4096]
     scalinglaws fit power --csv FILE --x COL --y COL [--offset]
     scalinglaws fit overfit --csv FILE --n COL --d COL --y COL
+    scalinglaws fit tradeoff --csv FILE --steps COL --examples COL
     scalinglaws calibrate [--runs-dir runs/reference] [--write]
     scalinglaws bench [--shapes 2x64 4x128] [--seconds 20] [--processes 2] [--out FILE]
 """
@@ -76,6 +77,14 @@ def cmd_fit_overfit(args) -> int:
     from .fit import fit_overfit_csv
     fit = fit_overfit_csv(args.csv, args.n, args.d, args.y, n_boot=args.boot, seed=args.seed)
     law = f"{args.y} = [({args.n}_c/{args.n})^(alpha_N/alpha_D) + {args.d}_c/{args.d}]^alpha_D (Kaplan Eq 1.5)"
+    print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
+    return 0
+
+
+def cmd_fit_tradeoff(args) -> int:
+    from .fit import fit_tradeoff_csv
+    fit = fit_tradeoff_csv(args.csv, args.steps, args.examples, n_boot=args.boot, seed=args.seed)
+    law = f"({args.steps}/S_min - 1)({args.examples}/E_min - 1) = 1, B_crit = E_min/S_min"
     print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
     return 0
 
@@ -158,6 +167,14 @@ def parser() -> argparse.ArgumentParser:
     overfit.add_argument("--boot", type=int, default=1000, help="bootstrap resamples (runs resampled)")
     overfit.add_argument("--seed", type=int, default=0)
     overfit.set_defaults(func=cmd_fit_overfit)
+    tradeoff = fit.add_parser("tradeoff", help="fit the steps-examples hyperbola (S/S_min - 1)(E/E_min - 1) = 1 of "
+                                               "one target loss; prints JSON")
+    tradeoff.add_argument("--csv", required=True)
+    tradeoff.add_argument("--steps", required=True, help="column of optimizer steps to reach the target loss")
+    tradeoff.add_argument("--examples", required=True, help="column of examples (tokens) processed to reach it")
+    tradeoff.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
+    tradeoff.add_argument("--seed", type=int, default=0)
+    tradeoff.set_defaults(func=cmd_fit_tradeoff)
 
     cal = sub.add_parser("calibrate", help="fit the tuned protocol's LR rule to the calibration grid")
     cal.add_argument("--runs-dir", help="folder holding calibration/ (default: runs/reference)")

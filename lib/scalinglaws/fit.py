@@ -398,3 +398,94 @@ def fit_overfit_csv(path, n_col: str, d_col: str, y_col: str, n_boot: int = 1000
     """The command-line L(N, D) fit: three columns of a CSV file."""
     data = _read_columns(path, (n_col, d_col, y_col))
     return fit_overfit(data[n_col], data[d_col], data[y_col], n_boot=n_boot, seed=seed)
+
+
+# -- the steps–examples trade-off (McCandlish et al. 2018; Kaplan §5.1, Fig 18) -----------------------
+
+@dataclass
+class TradeoffFit:
+    """``(S/S_min − 1)(E/E_min − 1) = 1`` fitted to the steps S and examples E (tokens) that runs at
+    different batch sizes needed to reach one target loss; ``B_crit = E_min/S_min``.
+
+    Written per batch size B = E/S, the hyperbola is ``S = S_min (1 + B_crit/B)`` (and
+    ``E = E_min (1 + B/B_crit)``); it is fitted by least squares on log S, with residual-bootstrap
+    intervals like the power laws of this module.
+    """
+
+    S_min: float
+    E_min: float
+    B_crit: float
+    S_min_ci: tuple
+    E_min_ci: tuple
+    B_crit_ci: tuple
+    n: int
+    B_range: tuple
+    rms_log_residual: float
+    n_boot: int
+    seed: int
+    method: str = "residual bootstrap"
+
+    def steps(self, batch):
+        return self.S_min * (1 + self.B_crit / np.asarray(batch, float))
+
+    def examples(self, batch):
+        return self.E_min * (1 + np.asarray(batch, float) / self.B_crit)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for key in ("S_min_ci", "E_min_ci", "B_crit_ci", "B_range"):
+            d[key] = list(d[key])
+        return d
+
+
+def _tradeoff_model():
+    import lmfit
+
+    def log_steps(logB, log_smin, log_bcrit):
+        return log_smin + np.log1p(np.exp(log_bcrit - logB))
+
+    return lmfit.Model(log_steps, independent_vars=["logB"])
+
+
+def fit_tradeoff(steps, examples, n_boot: int = 1000, seed: int = 0) -> TradeoffFit:
+    """Fit the steps–examples hyperbola of one target loss; see ``TradeoffFit``."""
+    S, E = np.asarray(steps, float), np.asarray(examples, float)
+    if S.shape != E.shape or S.ndim != 1:
+        raise ValueError("steps and examples must be 1-D arrays of the same length")
+    if len(S) < 3:
+        raise ValueError(f"the trade-off fit (2 parameters) needs at least 3 batch sizes, got {len(S)}")
+    if not (np.all(np.isfinite(S)) and np.all(np.isfinite(E)) and np.all(S > 0) and np.all(E > 0)):
+        raise ValueError("the trade-off fit needs finite, positive steps and examples")
+    B = E / S
+    if np.ptp(np.log(B)) == 0:
+        raise ValueError("all runs have the same batch size: nothing to fit")
+    logB, logS = np.log(B), np.log(S)
+    model = _tradeoff_model()
+
+    def one(logs, start):
+        params = model.make_params(log_smin=dict(value=start[0]), log_bcrit=dict(value=start[1]))
+        return model.fit(logs, params, logB=logB)
+
+    best = None
+    for log_bcrit in np.linspace(logB.min() - 1, logB.max() + 1, 7):
+        r = one(logS, (float(np.min(logS)), float(log_bcrit)))
+        if best is None or r.chisqr < best.chisqr:
+            best = r
+    p = (best.params["log_smin"].value, best.params["log_bcrit"].value)
+    resid = logS - best.best_fit
+    boots = [[one(sample, p).params[k].value for k in ("log_smin", "log_bcrit")]
+             for sample in _residual_resamples(best.best_fit, resid, 2, n_boot, seed)]
+    boots = np.array(boots) if boots else np.array([p])
+    s_min, b_crit = np.exp(boots[:, 0]), np.exp(boots[:, 1])
+    ci = lambda v: tuple(float(x) for x in np.percentile(v, [2.5, 97.5]))   # noqa: E731
+    return TradeoffFit(
+        S_min=float(np.exp(p[0])), E_min=float(np.exp(p[0] + p[1])), B_crit=float(np.exp(p[1])),
+        S_min_ci=ci(s_min), E_min_ci=ci(s_min * b_crit), B_crit_ci=ci(b_crit), n=len(S),
+        B_range=(float(B.min()), float(B.max())), rms_log_residual=float(np.sqrt(np.mean(resid ** 2))),
+        n_boot=len(boots), seed=seed)
+
+
+def fit_tradeoff_csv(path, steps_col: str, examples_col: str, n_boot: int = 1000, seed: int = 0) -> TradeoffFit:
+    """The command-line trade-off fit: two columns of a CSV file, one row per batch size."""
+    data = _read_columns(path, (steps_col, examples_col))
+    return fit_tradeoff(data[steps_col], data[examples_col], n_boot=n_boot, seed=seed)
