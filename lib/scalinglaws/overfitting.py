@@ -2,7 +2,8 @@
 overfitting penalty and its collapse (Fig 9), L(D) at the largest size (Eq 1.2), the data rule of
 Eq 4.4, and the early-stopping step against the bound of Eq 5.7 (Fig 16).
 
-Everything reads run tables from ``runs.load_grid``; the fit itself is ``fit.fit_overfit``.
+Everything reads run tables from ``runs.load_grid``; the fit itself is ``fit.fit_overfit``. The grid trains
+some (N, D) cells at several token caps (``grids.overfit``); ``lnd_table`` keeps the best run of each cell.
 """
 from __future__ import annotations
 
@@ -17,16 +18,33 @@ from .runs import load_grid
 GRIDS = ("overfit", "overfit-quick")     # the chapter reads the first of these that has records
 
 
-def lnd_table(runs: pd.DataFrame, loss: str = "loss_test") -> pd.DataFrame:
+def run_table(runs: pd.DataFrame, loss: str = "loss_test") -> pd.DataFrame:
     """One row per run: N, D, the loss of the weights the record kept (the best ones under early
-    stopping), epochs, the early-stopping point and whether the run stopped before its cap."""
+    stopping), epochs, the cap in epochs, the early-stopping point and whether it came before the end."""
     out = runs[["run_id", "N", "N_total", "n_layer", "d_model", "D", "epochs", "tokens", "config_tokens",
                 "best_step", "steps", "stopped_early", "batch_tokens"]].copy()
     out["loss"] = runs[loss].to_numpy(float)
+    out["cap_epochs"] = out["config_tokens"] / out["D"]
     out["best_tokens"] = out["best_step"] * out["batch_tokens"]
     out["best_epochs"] = out["best_tokens"] / out["D"]
     out["minimum_inside"] = out["best_step"] < out["steps"]     # the validation minimum came before the end
-    return out.sort_values(["N", "D"]).reset_index(drop=True)
+    return out.sort_values(["N", "D", "config_tokens"]).reset_index(drop=True)
+
+
+def lnd_table(runs: pd.DataFrame, loss: str = "loss_test") -> pd.DataFrame:
+    """One row per (N, D), what the fits see: of the runs trained with different caps on the same model and
+    subset (``grids.overfit``), the one with the lowest loss. ``caps`` counts them; ``longest_loss`` is the
+    loss of the longest cap and ``cap_gain`` how much lower the chosen one is (0 when the longest won)."""
+    table = run_table(runs, loss)
+    rows = []
+    for _, cell in table.groupby(["N", "D"], sort=True):
+        best = cell.loc[cell["loss"].idxmin()].copy()
+        longest = cell.loc[cell["config_tokens"].idxmax()]
+        best["caps"] = len(cell)
+        best["longest_loss"] = longest["loss"]
+        best["cap_gain"] = longest["loss"] - best["loss"]
+        rows.append(best)
+    return pd.DataFrame(rows).reset_index(drop=True)
 
 
 def fit(table: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> OverfitFit:

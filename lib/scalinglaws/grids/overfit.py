@@ -10,6 +10,13 @@ process at most ``EPOCH_CAP`` epochs of its subset and never more tokens than th
 size (``ln.TOKENS``); the cosine is matched to that cap, so early stopping, not the schedule, ends the
 runs that overfit. The records give the epochs and the early-stopping step of each.
 
+Where a subset is small enough that a model may overfit within a few epochs, a long cap leaves the
+learning rate near its peak when the validation minimum comes, and the early-stopped loss would measure
+the schedule as much as N and D. So each (N, D) is also trained with shorter caps, ``SHORT_CAPS``
+epochs (ids ending ``_e2``, ``_e5``), wherever that is at most half the main run's tokens; the chapter
+takes the lowest loss over the caps for each (N, D) (the step budget tuned per point, as the paper's
+App D.6 tuned the learning rate) and shows how much the cap mattered.
+
 The L(N) grid's runs cannot stand in for the full-D column: they train without dropout.
 
 ``overfit-quick``: three widths (8, 16, 32) × four subsets (1e5 … 3e6) with a lower cap, for readers who
@@ -28,6 +35,7 @@ WIDTHS = (8, 16, 32, 64, 128)
 SUBSETS = (100_000, 230_000, 520_000, 1_200_000, 2_800_000, None)     # None: the whole training split
 FULL_SPLIT = 6_660_199        # training tokens of the default corpus (``data prepare``), to size the caps
 EPOCH_CAP = 20
+SHORT_CAPS = (2, 5)           # shorter caps, in epochs of the subset, trained beside the main run
 RUN = {"eval_points": 40, "eval_tokens": 32_768, "early_stopping_patience": 4,
        "dropout": published("dropout_LND").value}
 
@@ -46,19 +54,31 @@ def run_tokens(d_model: int, subset: int | None, epoch_cap: int = EPOCH_CAP, max
     return int(cap)
 
 
-def _run(d_model: int, subset: int | None, tokens: int, rule, **overrides) -> RunSpec:
+def _run(d_model: int, subset: int | None, tokens: int, rule, suffix: str = "", **overrides) -> RunSpec:
     config = protocol.tuned(shape(N_LAYER, d_model), tokens=tokens, rule=rule,
                             **{**RUN, "train_subset_tokens": subset, **overrides})
-    return RunSpec(f"L{N_LAYER}-d{d_model}_{subset_label(subset)}", TrainConfig.from_dict(config).to_dict())
+    return RunSpec(f"L{N_LAYER}-d{d_model}_{subset_label(subset)}{suffix}", TrainConfig.from_dict(config).to_dict())
+
+
+def _cell(d_model: int, subset: int | None, rule, epoch_cap: int, max_tokens: int | None = None,
+          short_caps=SHORT_CAPS, **overrides) -> list:
+    """The runs of one (N, D): the main cap and the shorter ones that are at most half its tokens."""
+    tokens = run_tokens(d_model, subset, epoch_cap, max_tokens)
+    runs = [_run(d_model, subset, tokens, rule, **overrides)]
+    for e in short_caps:
+        short = e * (subset or FULL_SPLIT)
+        if short <= tokens / 2:
+            runs.append(_run(d_model, subset, int(short), rule, suffix=f"_e{e}", **overrides))
+    return runs
 
 
 def overfit_runs(rule) -> tuple:
-    return tuple(_run(d, subset, run_tokens(d, subset), rule) for d in WIDTHS for subset in SUBSETS)
+    return tuple(r for d in WIDTHS for subset in SUBSETS for r in _cell(d, subset, rule, EPOCH_CAP))
 
 
 def quick_runs(rule) -> tuple:
-    return tuple(_run(d, subset, run_tokens(d, subset, QUICK_CAP_EPOCHS, QUICK_MAX_TOKENS), rule, eval_points=24)
-                 for d in QUICK_WIDTHS for subset in QUICK_SUBSETS)
+    return tuple(r for d in QUICK_WIDTHS for subset in QUICK_SUBSETS
+                 for r in _cell(d, subset, rule, QUICK_CAP_EPOCHS, QUICK_MAX_TOKENS, short_caps=(2,), eval_points=24))
 
 
 def _register() -> None:
