@@ -49,7 +49,7 @@ def test_grids_refuse_duplicate_ids():
 
 def test_grid_table_shows_what_varies():
     table = get_grid("lnn").table()
-    assert list(table.index[:3]) == ["L2-d8", "L2-d8_s1", "L4-d8"]
+    assert list(table.index[:4]) == ["L2-d8", "L2-d8_s1", "L2-d8_short", "L4-d8"]
     assert {"n_layer", "d_model", "N", "tokens", "lr", "seed"} <= set(table.columns)
     assert "vocab_size" not in table.columns and "protocol" not in table.columns   # the same for every run
 
