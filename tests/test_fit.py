@@ -9,6 +9,11 @@ from scalinglaws.fit import fit_power_law
 from scalinglaws.cli import main
 
 
+
+def write_csv(path, **columns):
+    """A CSV file with one column per keyword, as a user of `scalinglaws fit` would hand it over."""
+    path.write_text(",".join(columns) + "\n" + "\n".join(",".join(str(v) for v in row) for row in zip(*columns.values())))
+
 def synthetic(alpha=0.076, n_c=8.8e13, n=9, noise=0.01, seed=1):
     rng = np.random.default_rng(seed)
     x = np.geomspace(1e3, 1e7, n)
@@ -52,7 +57,7 @@ def test_bad_input_is_refused(x, y, msg):
 def test_cli_fit_power_prints_json(tmp_path, capsys):
     x, y = synthetic()
     csv = tmp_path / "points.csv"
-    csv.write_text("N,loss\n" + "\n".join(f"{a},{b}" for a, b in zip(x, y)))
+    write_csv(csv, N=x, loss=y)
     assert main(["fit", "power", "--csv", str(csv), "--x", "N", "--y", "loss", "--boot", "100"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["alpha_ci"][0] < 0.076 < out["alpha_ci"][1]
@@ -98,7 +103,7 @@ def test_the_criterion_tells_the_two_forms_apart():
 def test_cli_fit_power_offset_prints_E(tmp_path, capsys):
     x, y = offset_data()
     csv = tmp_path / "points.csv"
-    csv.write_text("N,loss\n" + "\n".join(f"{a},{b}" for a, b in zip(x, y)))
+    write_csv(csv, N=x, loss=y)
     assert main(["fit", "power", "--offset", "--csv", str(csv), "--x", "N", "--y", "loss", "--boot", "100"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"E", "alpha", "x_c", "E_ci", "alpha_ci", "x_c_ci", "aicc", "law"}
@@ -166,7 +171,7 @@ def test_the_lnd_fit_rejects_bad_input():
 def test_cli_fit_overfit_prints_json(tmp_path, capsys):
     N, D, y = lnd_data()
     csv = tmp_path / "lnd.csv"
-    csv.write_text("N,D,loss\n" + "\n".join(f"{a},{b},{c}" for a, b, c in zip(N, D, y)))
+    write_csv(csv, N=N, D=D, loss=y)
     assert main(["fit", "overfit", "--csv", str(csv), "--n", "N", "--d", "D", "--y", "loss", "--boot", "20"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"alpha_N", "alpha_D", "N_c", "D_c", "alpha_N_ci", "alpha_D_ci", "N_c_ci", "D_c_ci", "n",
@@ -204,7 +209,7 @@ def test_the_tradeoff_fit_recovers_known_constants():
 def test_cli_fit_tradeoff_prints_json(tmp_path, capsys):
     S, E = tradeoff_data()
     csv = tmp_path / "target.csv"
-    csv.write_text("steps,tokens\n" + "\n".join(f"{a},{b}" for a, b in zip(S, E)))
+    write_csv(csv, steps=S, tokens=E)
     assert main(["fit", "tradeoff", "--csv", str(csv), "--steps", "steps", "--examples", "tokens", "--boot", "50"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"S_min", "E_min", "B_crit", "S_min_ci", "E_min_ci", "B_crit_ci", "n", "law"} and out["n"] == 8

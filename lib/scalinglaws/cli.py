@@ -150,31 +150,27 @@ def parser() -> argparse.ArgumentParser:
     prep.set_defaults(func=cmd_data_prepare)
 
     fit = sub.add_parser("fit", help="fit laws").add_subparsers(dest="fit_command", required=True)
-    power = fit.add_parser("power", help="fit y = (x_c/x)^alpha to two CSV columns; prints JSON")
-    power.add_argument("--csv", required=True)
-    power.add_argument("--x", required=True)
-    power.add_argument("--y", required=True)
-    power.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
-    power.add_argument("--seed", type=int, default=0)
+
+    def csv_fit(name, help, func, columns, boot_help="bootstrap resamples"):
+        """A ``fit`` subcommand: a CSV file, its columns (flag → help), the bootstrap, JSON out."""
+        parser = fit.add_parser(name, help=help)
+        parser.add_argument("--csv", required=True)
+        for flag, column_help in columns.items():
+            parser.add_argument(flag, required=True, help=column_help)
+        parser.add_argument("--boot", type=int, default=1000, help=boot_help)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.set_defaults(func=func)
+        return parser
+
+    power = csv_fit("power", "fit y = (x_c/x)^alpha to two CSV columns; prints JSON", cmd_fit_power,
+                    {"--x": "column of x", "--y": "column of y"})
     power.add_argument("--offset", action="store_true", help="fit y = E + (x_c/x)^alpha (an irreducible term E)")
-    power.set_defaults(func=cmd_fit_power)
-    overfit = fit.add_parser("overfit", help="fit L(N, D) = [(N_c/N)^(a_N/a_D) + D_c/D]^a_D (Eq 1.5) to three CSV "
-                                             "columns; prints JSON")
-    overfit.add_argument("--csv", required=True)
-    overfit.add_argument("--n", required=True, help="column of non-embedding parameters")
-    overfit.add_argument("--d", required=True, help="column of dataset sizes (tokens)")
-    overfit.add_argument("--y", required=True, help="column of (early-stopped) losses")
-    overfit.add_argument("--boot", type=int, default=1000, help="bootstrap resamples (runs resampled)")
-    overfit.add_argument("--seed", type=int, default=0)
-    overfit.set_defaults(func=cmd_fit_overfit)
-    tradeoff = fit.add_parser("tradeoff", help="fit the steps-examples hyperbola (S/S_min - 1)(E/E_min - 1) = 1 of "
-                                               "one target loss; prints JSON")
-    tradeoff.add_argument("--csv", required=True)
-    tradeoff.add_argument("--steps", required=True, help="column of optimizer steps to reach the target loss")
-    tradeoff.add_argument("--examples", required=True, help="column of examples (tokens) processed to reach it")
-    tradeoff.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
-    tradeoff.add_argument("--seed", type=int, default=0)
-    tradeoff.set_defaults(func=cmd_fit_tradeoff)
+    csv_fit("overfit", "fit L(N, D) = [(N_c/N)^(a_N/a_D) + D_c/D]^a_D (Eq 1.5) to three CSV columns; prints JSON",
+            cmd_fit_overfit, {"--n": "column of non-embedding parameters", "--d": "column of dataset sizes (tokens)",
+                              "--y": "column of (early-stopped) losses"}, "bootstrap resamples (runs resampled)")
+    csv_fit("tradeoff", "fit the steps-examples hyperbola (S/S_min - 1)(E/E_min - 1) = 1 of one target loss; prints "
+            "JSON", cmd_fit_tradeoff, {"--steps": "column of optimizer steps to reach the target loss",
+                                       "--examples": "column of examples (tokens) processed to reach it"})
 
     cal = sub.add_parser("calibrate", help="fit the tuned protocol's LR rule to the calibration grid")
     cal.add_argument("--runs-dir", help="folder holding calibration/ (default: runs/reference)")
