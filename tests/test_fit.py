@@ -1,4 +1,5 @@
-"""The power-law fit recovers a known exponent from noisy data, and the CLI prints it as JSON.
+"""The fits (power laws, L(N, D), the steps–examples trade-off) recover known constants from noisy data,
+and the CLI prints them as JSON.
 (The installed console script itself is tested in test_cli.py.)"""
 import json
 
@@ -7,7 +8,6 @@ import pytest
 
 from scalinglaws.fit import fit_power_law
 from scalinglaws.cli import main
-
 
 
 def write_csv(path, **columns):
