@@ -227,6 +227,20 @@ def test_early_stopping_evaluates_the_best_weights(corpus, tmp_path, monkeypatch
         assert torch.equal(at_finalise[name], tensor)
 
 
+@pytest.mark.parametrize("min_epochs, stops", [(0.0, True), (1.0, False)])
+def test_no_early_stop_before_the_data_repeats(corpus, tmp_path, monkeypatch, min_epochs, stops):
+    # 15,360 tokens on a 20,000-token subset: less than one epoch, so a rising validation loss is not overfitting
+    config = TrainConfig.from_dict({**TINY, "early_stopping_patience": 1, "early_stopping_min_epochs": min_epochs,
+                                    "train_subset_tokens": 20_000})
+    fake = iter([5.0, 4.0, 4.5, 4.6, 4.7] + [4.8] * 50)
+    real_evaluate = Trainer.evaluate
+    monkeypatch.setattr(Trainer, "evaluate", lambda self, windows: next(fake) if windows is self.val_windows
+                        else real_evaluate(self, windows))
+    record = train_run(config, tmp_path / "run", corpus=corpus, progress=False)
+    assert record["final"]["epochs"] < 1 and record["final"]["stopped_early"] is stops
+    assert record["final"]["best_val_loss"] == 4.0
+
+
 def test_bf16_and_data_subset(corpus, tmp_path):
     record = train_run({**TINY, "bf16": True, "train_subset_tokens": 20_000}, tmp_path / "run", corpus=corpus,
                        progress=False)

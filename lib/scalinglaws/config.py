@@ -54,6 +54,8 @@ class TrainConfig:
     ood_eval_tokens: int = 131_072             # tokens of each other distribution at the end
     early_stopping_patience: int | None = None # curve points without improvement; None = off. When on, the
                                                # final evaluation uses the best weights (the paper's early stopping)
+    early_stopping_min_epochs: float = 0.0     # no early stop before this many epochs of the training data: until
+                                               # data repeats, a rising validation loss is noise, not overfitting
     divergence_margin: float = 1.0             # fail when train loss > ln(V) + margin after warmup
     bf16: bool = False                         # bf16 autocast (≈1.6× faster on CPU for N ≥ 1e6; always on CUDA)
     checkpoint_interval_s: float = 60.0        # at most one checkpoint per interval (0 = every curve point)
@@ -89,6 +91,8 @@ class TrainConfig:
             problems.append("eval_points and trace_points must be at least 1")
         if not 0 <= self.loss_ema < 1:
             problems.append(f"loss_ema must be in [0, 1), got {self.loss_ema}")
+        if self.early_stopping_min_epochs < 0:
+            problems.append("early_stopping_min_epochs must be ≥ 0")
         if self.grad_stats_every < 0:
             problems.append("grad_stats_every must be ≥ 0")
         if problems:

@@ -161,11 +161,14 @@ class Checkpointing(Observer):
 
 
 class EarlyStopping(Observer):
-    def __init__(self, patience: int):
-        self.patience = patience
+    """Stop after ``patience`` curve points without a new best validation loss, never before ``min_epochs``."""
+
+    def __init__(self, patience: int, min_epochs: float = 0.0):
+        self.patience, self.min_epochs = patience, min_epochs
 
     def on_step(self, run, stats):
-        return run.curve_point_now(stats) and run.trainer.state["since_best"] > self.patience
+        return run.curve_point_now(stats) and run.trainer.state["since_best"] > self.patience \
+            and stats.epochs >= self.min_epochs
 
 
 class Progress(Observer):

@@ -228,7 +228,7 @@ def default_observers(trainer: Trainer, progress: bool, desc: str) -> list[Obser
     observers = [DivergenceGuard(), Trace(), Curve(cfg, time.monotonic(), trainer.state["wall_s"]),
                  Checkpointing(cfg.checkpoint_interval_s)]
     if cfg.early_stopping_patience is not None:
-        observers.append(EarlyStopping(cfg.early_stopping_patience))
+        observers.append(EarlyStopping(cfg.early_stopping_patience, cfg.early_stopping_min_epochs))
     if progress:
         observers.append(Progress(cfg, trainer.state["step"], desc))
     return observers

@@ -5,7 +5,8 @@ D from 1e5 tokens to the whole training split (6.66e6, 1.8 decades). A subset is
 the training split; the split's sections are in a seeded random order, so every subset is a random
 sample of the corpus and contains every smaller one (nested prefixes). Every run uses the ``tuned``
 protocol with the paper's regularisation for these runs: 10% dropout (§4.2) and early stopping on the
-validation loss, the record's test and held-out losses measured with the best weights. A run may
+validation loss (never before the first epoch ends: until data repeats, a rise in the validation loss is
+noise, not overfitting), the record's test and held-out losses measured with the best weights. A run may
 process at most ``EPOCH_CAP`` epochs of its subset and never more tokens than the L(N) grid gives its
 size (``ln.TOKENS``); the cosine is matched to that cap, so early stopping, not the schedule, ends the
 runs that overfit. The records give the epochs and the early-stopping step of each.
@@ -36,7 +37,7 @@ SUBSETS = (100_000, 230_000, 520_000, 1_200_000, 2_800_000, None)     # None: th
 FULL_SPLIT = 6_660_199        # training tokens of the default corpus (``data prepare``), to size the caps
 EPOCH_CAP = 20
 SHORT_CAPS = (2, 5)           # shorter caps, in epochs of the subset, trained beside the main run
-RUN = {"eval_points": 40, "eval_tokens": 32_768, "early_stopping_patience": 4,
+RUN = {"eval_points": 40, "eval_tokens": 32_768, "early_stopping_patience": 4, "early_stopping_min_epochs": 1.0,
        "dropout": published("dropout_LND").value}
 
 QUICK_WIDTHS = (8, 16, 32)
