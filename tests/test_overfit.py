@@ -4,8 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from fakes import FakeCorpus
 from scalinglaws.config import TrainConfig
+from scalinglaws.data import ArrayCorpus
+from scalinglaws.data.subsets import nested_subset
 from scalinglaws.grids import gpt
 from scalinglaws.grids.overfit import EPOCH_CAP, FULL_SPLIT, overfit_runs, quick_runs
 from scalinglaws.paper import published
@@ -38,17 +39,56 @@ def test_the_overfit_grid_spans_sizes_and_subsets():
                for r in shorts)
 
 
-def test_subsets_are_nested_prefixes_of_the_training_split():
-    corpus = FakeCorpus(vocab_size=256, train_tokens=20_000)
+def sorted_by_source(sizes=(72_000, 68_000, 96_000, 164_000), eot=0, seed=0):
+    """A training split laid out as the prepared corpora are: source after source, texts of 50 … 5,000
+    tokens ended by a separator; source k's tokens are ids 10k+1 … 10k+9, so a token says its source."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k, size in enumerate(sizes):
+        have = 0
+        while have < size:
+            n = int(min(rng.integers(50, 5_000), size - have))
+            out.append(np.append(rng.integers(10 * k + 1, 10 * k + 10, n - 1), eot))
+            have += n
+    return np.concatenate(out).astype(np.uint16)
+
+
+def test_subsets_are_nested_and_keep_the_mix_of_sources():
+    tokens = sorted_by_source()
+    corpus = ArrayCorpus({"train": tokens, "val": tokens[:4_000]}, vocab_size=256, eot_id=0)
     model = gpt(2, 16, 2, n_ctx=32, vocab_size=256)
     base = {"model": model, "tokens": 4096, "batch_tokens": 512, "lr": 1e-3, "warmup_tokens": 512}
-    small, large = (Trainer(TrainConfig.from_dict({**base, "train_subset_tokens": d}), corpus) for d in (3_000, 9_000))
-    full = corpus.tokens("train")
-    assert len(small.train_tokens) == 3_000 and len(large.train_tokens) == 9_000
-    assert np.array_equal(small.train_tokens, large.train_tokens[:3_000])
-    assert np.array_equal(large.train_tokens, full[:9_000])
+    subsets = {d: Trainer(TrainConfig.from_dict({**base, "train_subset_tokens": d}), corpus).train_tokens
+               for d in (9_000, 40_000, 150_000)}
+    assert [len(t) for t in subsets.values()] == [9_000, 40_000, 150_000]
+    assert np.array_equal(subsets[9_000], subsets[40_000][:9_000])          # nested
+    assert np.array_equal(subsets[40_000], subsets[150_000][:40_000])
+
+    def mix(t):
+        return np.bincount(t[t > 0] // 10, minlength=4) / (t > 0).sum()
+
+    for d, gap in ((40_000, 0.04), (150_000, 0.02)):   # every source in proportion once D ≥ STRATA × PIECE (prefix: 0.8)
+        assert np.abs(mix(subsets[d]) - mix(tokens)).max() < gap, (d, mix(subsets[d]), mix(tokens))
+    # all of it is a permutation of whole pieces of the split; the stored order is one source
+    whole = nested_subset(tokens, len(tokens), 0)
+    assert np.array_equal(np.sort(whole), np.sort(tokens))
+    assert set(np.unique(nested_subset(tokens, 9_000, 0, "prefix") // 10)) <= {0, 1}
+    prefix = Trainer(TrainConfig.from_dict({**base, "train_subset_tokens": 9_000, "train_subset_order": "prefix"}),
+                     corpus).train_tokens
+    assert np.array_equal(prefix, tokens[:9_000])
     with pytest.raises(ValueError, match="exceeds"):
         Trainer(TrainConfig.from_dict({**base, "train_subset_tokens": 10 ** 6}), corpus)
+    with pytest.raises(ValueError, match="train_subset_order"):
+        TrainConfig.from_dict({**base, "train_subset_order": "random"})
+
+
+def test_records_from_before_stratified_subsets_read_as_prefixes():
+    config = TrainConfig.from_dict({"model": gpt(2, 16, 2, n_ctx=32, vocab_size=256), "tokens": 4096,
+                                    "batch_tokens": 512, "lr": 1e-3, "train_subset_tokens": 3_000})
+    old = {k: v for k, v in config.to_dict().items() if k != "train_subset_order"}
+    assert TrainConfig.from_record(old).train_subset_order == "prefix" and not config.same_run(old)
+    whole = {**config.to_dict(), "train_subset_tokens": None}       # without a subset the order never mattered
+    assert TrainConfig.from_dict(whole).same_run({k: v for k, v in whole.items() if k != "train_subset_order"})
 
 
 # -- the chapter's analysis on a synthetic grid ------------------------------------------------------

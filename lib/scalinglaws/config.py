@@ -16,12 +16,14 @@ from . import schedule
 from .models import ModelShape, from_dict, kaplan_lr
 
 SAMPLERS = ("epochs", "random")
+SUBSET_ORDERS = ("stratified", "prefix")   # data.subsets
 # Which protocol set a run's LR, warmup and schedule (``protocol`` module): a preset, the calibration
 # sweep (a preset's warmup and schedule with the LR swept by hand), or anything set by hand.
 PROTOCOLS = ("kaplan", "tuned", "calibration", "custom")
 
 # Fields added after the first records were written, and the behaviour those records had.
-LEGACY = {"sampling": "random", "grad_stats_every": 0, "trace_points": 1000, "loss_ema": 0.9, "protocol": "custom"}
+LEGACY = {"sampling": "random", "grad_stats_every": 0, "trace_points": 1000, "loss_ema": 0.9, "protocol": "custom",
+          "train_subset_order": "prefix"}
 
 
 @dataclass
@@ -33,7 +35,9 @@ class TrainConfig:
     corpus: str = "default"                    # see data.prepare_corpus
     data_seed: int = 1234                      # the split
     tokens: int = 5_000_000                    # training tokens processed
-    train_subset_tokens: int | None = None     # train on the first D tokens only (repeats epochs); None = all
+    train_subset_tokens: int | None = None     # train on D tokens only (repeats epochs); None = all
+    train_subset_order: str = "stratified"     # which D tokens: "stratified" (nested, every source in proportion;
+                                               # data.subsets) or "prefix" (the first D as stored: one source)
     sampling: str = "epochs"                   # "epochs": shuffled epochs over non-overlapping windows;
                                                # "random": windows drawn with replacement (the first grids)
     batch_tokens: int = 8192                   # tokens per optimizer step
@@ -85,6 +89,8 @@ class TrainConfig:
             problems.append(f"unknown protocol {self.protocol!r} ({', '.join(PROTOCOLS)})")
         if self.sampling not in SAMPLERS:
             problems.append(f"unknown sampling {self.sampling!r} ({', '.join(SAMPLERS)})")
+        if self.train_subset_order not in SUBSET_ORDERS:
+            problems.append(f"unknown train_subset_order {self.train_subset_order!r} ({', '.join(SUBSET_ORDERS)})")
         if self.train_subset_tokens is not None and self.train_subset_tokens <= self.shape.n_ctx + 1:
             problems.append(f"train_subset_tokens={self.train_subset_tokens} is shorter than one window")
         if self.eval_points < 1 or self.trace_points < 1:
@@ -111,7 +117,10 @@ class TrainConfig:
     @classmethod
     def from_record(cls, d: dict) -> "TrainConfig":
         """A config stored in a run record: absent fields take the behaviour the code had (``LEGACY``)."""
-        return from_dict(cls, {**LEGACY, **d}, "training config")
+        legacy = dict(LEGACY)
+        if d.get("train_subset_tokens") is None:   # no subset: the order never mattered
+            legacy.pop("train_subset_order")
+        return from_dict(cls, {**legacy, **d}, "training config")
 
     def same_run(self, stored: "TrainConfig | dict") -> bool:
         """Whether ``stored`` (a record's config) describes this run."""

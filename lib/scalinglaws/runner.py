@@ -57,6 +57,12 @@ def run_slice(runs: list, grid_dir, *, grid: str, device: str = "cpu", threads: 
 DIVERGED = ("diverged", "non-finite")   # failure reasons that are results of the config, not accidents
 
 
+def is_diverged(record: dict) -> bool:
+    """A run the divergence guard stopped: a result of its config (an LR too high), not an accident, so
+    it fails neither its slice nor the grid, and is not retrained."""
+    return record.get("status") == "failed" and str(record.get("reason", "")).startswith(DIVERGED)
+
+
 def run_state(run_dir: Path, spec: RunSpec) -> str:
     """``complete`` (same config), ``stale`` (complete, other config), ``diverged`` (failed by the divergence
     guard with the same config: a result, as deterministic as a complete run, so not retrained),
@@ -71,7 +77,7 @@ def run_state(run_dir: Path, spec: RunSpec) -> str:
         same = False
     if record["status"] == "complete":
         return "complete" if same else "stale"
-    if record["status"] == "failed" and same and str(record.get("reason", "")).startswith(DIVERGED):
+    if same and is_diverged(record):
         return "diverged"
     return record["status"]
 
@@ -183,7 +189,8 @@ class GridSummary:
             lines.append(f"{spec.run_id:<16} {r['status']:<10} {r['params']['non_embedding']:>9} {val:>9} "
                          f"{f.get('tokens', '-'):>10} {epochs:>7} {f.get('wall_s', '-'):>8} {f.get('tokens_per_s', '-'):>8}")
             if r["status"] == "failed":
-                lines.append(f"{'':<16} reason: {r['reason']}")
+                kind = "diverged (a result, not retrained)" if is_diverged(r) else "reason"
+                lines.append(f"{'':<16} {kind}: {r['reason']}")
         for s in self.failed_slices:
             lines.append(f"slice {s['slice']} FAILED: {s['error']} (see {s['notebook']})")
         return "\n".join(lines)

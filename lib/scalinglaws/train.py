@@ -32,6 +32,7 @@ import torch
 
 from . import __version__, checkpoint
 from .config import TrainConfig
+from .data.subsets import nested_subset
 from .models import accounting, build_model, lm_loss
 from .observers import (Checkpointing, Curve, DivergenceGuard, EarlyStopping, Observer, Progress, RunContext,
                         Trace, TrainingFailed)
@@ -94,7 +95,8 @@ class Trainer:
             if config.train_subset_tokens > len(train_tokens):
                 raise ValueError(f"train_subset_tokens={config.train_subset_tokens} exceeds the corpus's "
                                  f"{len(train_tokens)} training tokens")
-            train_tokens = train_tokens[:config.train_subset_tokens]
+            train_tokens = nested_subset(train_tokens, config.train_subset_tokens, getattr(corpus, "eot_id", None),
+                                         config.train_subset_order)
         self.corpus, self.train_tokens = corpus, train_tokens
         self.length = shape.n_ctx + 1
         self.sampler = make_sampler(config.sampling, train_tokens, shape.n_ctx, config.seed)

@@ -39,6 +39,9 @@ The steps, in order, each in its own module of this package:
    and renamed at the end, so an interrupted preparation never looks finished; a second call finds
    ``manifest.json`` and returns at once. ``PreparedCorpus`` opens the result.
 
+``subsets`` draws nested training subsets that keep the split's mix of sources (``nested_subset``; the
+overfitting grid's dataset sizes D; a split is stored source by source, so a prefix would be one source).
+
 ``tables`` turns a manifest into the tables the book shows (``describe``, ``describe_sources``,
 ``describe_mix``, ``describe_baselines``).
 

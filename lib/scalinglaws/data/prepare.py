@@ -104,11 +104,12 @@ def _is_complete(folder: Path) -> bool:
 
 class ArrayCorpus:
     """Token arrays held in memory, with the interface training uses (``vocab_size``, ``splits``,
-    ``tokens(split)``, ``path``): for benchmarks and tests that need no prepared folder."""
+    ``tokens(split)``, ``path``, ``eot_id``: None when the arrays have no text separator): for benchmarks
+    and tests that need no prepared folder."""
 
-    def __init__(self, arrays: dict, vocab_size: int, path: str = "<in memory>"):
+    def __init__(self, arrays: dict, vocab_size: int, path: str = "<in memory>", eot_id: int | None = None):
         self._arrays = dict(arrays)
-        self.vocab_size = vocab_size
+        self.vocab_size, self.eot_id = vocab_size, eot_id
         self.splits = tuple(self._arrays)
         self.path = Path(path)
 

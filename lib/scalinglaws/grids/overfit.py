@@ -1,9 +1,10 @@
 """Grids of the overfitting chapter, L(N, D) (paper §4, Fig 4 left, Fig 9, Fig 16, Table 2).
 
 ``overfit``: five 2-layer models (widths 8 … 128, N = 1.8e3 … 4.0e5, 2.35 decades) × six dataset sizes
-D from 1e5 tokens to the whole training split (6.66e6, 1.8 decades). A subset is the first D tokens of
-the training split; the split's sections are in a seeded random order, so every subset is a random
-sample of the corpus and contains every smaller one (nested prefixes). Every run uses the ``tuned``
+D from 1e5 tokens to the whole training split (6.66e6, 1.8 decades). A subset is D tokens of the
+training split in the stratified order of ``data.subsets``: every source in the split's proportions
+(the split itself is stored source by source, so its first D tokens would be BBC news alone), and every
+subset the start of every larger one (nested). Every run uses the ``tuned``
 protocol with the paper's regularisation for these runs: 10% dropout (§4.2) and early stopping on the
 validation loss (never before the first epoch ends: until data repeats, a rise in the validation loss is
 noise, not overfitting), the record's test and held-out losses measured with the best weights. A run may
@@ -42,7 +43,9 @@ RUN = {"eval_points": 40, "eval_tokens": 32_768, "early_stopping_patience": 4, "
 
 QUICK_WIDTHS = (8, 16, 32)
 QUICK_SUBSETS = (100_000, 300_000, 1_000_000, 3_000_000)
-QUICK_CAP_EPOCHS, QUICK_MAX_TOKENS = 10, 1_500_000
+QUICK_CAP_EPOCHS, QUICK_MAX_TOKENS = 10, 1_000_000
+# Fewer evaluation tokens than the full grid: at 1e6 tokens the default evaluations cost as much as the training
+QUICK_EVAL = {"eval_points": 24, "eval_tokens": 16_384, "final_eval_tokens": 65_536, "ood_eval_tokens": 16_384}
 
 
 def subset_label(subset: int | None) -> str:
@@ -79,7 +82,7 @@ def overfit_runs(rule) -> tuple:
 
 def quick_runs(rule) -> tuple:
     return tuple(r for d in QUICK_WIDTHS for subset in QUICK_SUBSETS
-                 for r in _cell(d, subset, rule, QUICK_CAP_EPOCHS, QUICK_MAX_TOKENS, short_caps=(2,), eval_points=24))
+                 for r in _cell(d, subset, rule, QUICK_CAP_EPOCHS, QUICK_MAX_TOKENS, short_caps=(2,), **QUICK_EVAL))
 
 
 def _register() -> None:
