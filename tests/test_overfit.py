@@ -162,3 +162,14 @@ def test_overfitting_figures_draw_without_missing_glyphs(tmp_path):
             assert ax.get_legend() is not None
         plt.close("all")
     assert not [w for w in caught if "Glyph" in str(w.message)]
+
+
+def test_the_l_n_chapter_route_waits_for_complete_runs(tmp_path):
+    from types import SimpleNamespace
+
+    from scalinglaws import size_law
+    (tmp_path / "overfit" / "L2-d8_D100k").mkdir(parents=True)
+    (tmp_path / "overfit" / "L2-d8_D100k" / "run.json").write_text("{}")     # a run still starting: no record yet
+    routes = size_law.routes_to_alpha_n(tmp_path, SimpleNamespace(alpha=0.07, alpha_ci=(0.06, 0.08)))
+    row = routes[routes["source"].str.contains("overfit")].iloc[0]
+    assert np.isnan(row["alpha_N"]) and "no complete runs yet" in row["source"]

@@ -83,7 +83,10 @@ def early_stopping_bound(table: pd.DataFrame, law: OverfitFit, S_c: float, alpha
 
 def route_to_alpha_n(folder: Path, n_boot: int = 500) -> dict:
     """Route 2 of the L(N) chapter's "three routes" table: α_N of the Eq 1.5 fit (D → ∞)."""
-    table = lnd_table(load_grid(folder, report=False))
+    runs = load_grid(folder, report=False)
+    if runs.empty:
+        raise ValueError("no complete runs yet")
+    table = lnd_table(runs)
     law = fit(table, n_boot=n_boot)
     return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci),
             "note": f"{law.n} runs, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}"}

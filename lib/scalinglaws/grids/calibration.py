@@ -87,7 +87,7 @@ CALIBRATION = Grid(
 CALIBRATION_QUICK = Grid(
     "calibration-quick",
     "Protocol calibration, quick: the same design at L2-d8, L2-d32 and L2-d64 with 5 LRs per sweep, two "
-    "batches, β2 and warmup checks at two LRs, each run 4e5 tokens. About 12 minutes on 2 CPU cores; at a "
+    "batches, β2 and warmup checks at two LRs, each run 4e5 tokens. About 15 minutes on 2 CPU cores; at a "
     "fifth of the tokens its optima lie higher than the full grid's.",
     calibration_runs(QUICK_SIZES, QUICK_LADDERS, QUICK_CHECK_LRS, tokens=QUICK_TOKENS, extra_batch=None,
                      evaluation=QUICK_EVAL),
