@@ -19,7 +19,7 @@ SAMPLERS = ("epochs", "random")
 SUBSET_ORDERS = ("stratified", "prefix")   # data.subsets
 # Which protocol set a run's LR, warmup and schedule (``protocol`` module): a preset, the calibration
 # sweep (a preset's warmup and schedule with the LR swept by hand), or anything set by hand.
-PROTOCOLS = ("kaplan", "tuned", "calibration", "custom")
+PROTOCOLS = ("kaplan", "tuned", "calibration", "batch-scan", "custom")
 
 # Fields added after the first records were written, and the behaviour those records had.
 LEGACY = {"sampling": "random", "grad_stats_every": 0, "trace_points": 1000, "loss_ema": 0.9, "protocol": "custom",

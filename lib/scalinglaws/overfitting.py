@@ -88,5 +88,12 @@ def route_to_alpha_n(folder: Path, n_boot: int = 500) -> dict:
         raise ValueError("no complete runs yet")
     table = lnd_table(runs)
     law = fit(table, n_boot=n_boot)
-    return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci),
-            "note": f"{law.n} runs, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}"}
+    note = f"{law.n} (N, D) cells, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}"
+    try:
+        from .grids import get_grid
+        planned = len(get_grid(Path(folder).name).runs)
+        if len(runs) < planned:
+            note += f"; partial grid: {len(runs)} of {planned} runs"
+    except KeyError:
+        pass
+    return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci), "note": note}

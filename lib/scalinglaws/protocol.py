@@ -15,6 +15,10 @@ keeps it (``TrainConfig.protocol``).
   run; the cosine matched to each run's length.
 * ``calibration``: ``tuned``'s warmup and schedule with the LR given by hand: the sweep the rule is
   fitted to.
+* ``batch-scan``: for the critical-batch scans. ``tuned``'s LR*(N) carried to the run's batch by the
+  square-root rule for Adam, ``LR*(N) · (B / B_rule)^½`` (Malladi et al. 2022), times a factor the grid
+  may vary to check it; ``tuned``'s warmup; a constant LR after the warmup, so the steps a run needs to
+  reach a loss do not depend on how long it was planned to be.
 """
 from __future__ import annotations
 
@@ -119,6 +123,24 @@ def tuned(model, *, tokens: int, rule: LRRule | None = None, **overrides) -> dic
     return {**config, "protocol": "tuned", **overrides}
 
 
+BATCH_LR_EXPONENT = 0.5      # the square-root rule: LR ∝ B^½ (Adam; Malladi et al. 2022)
+
+
+def batch_scan_lr(rule: "LRRule", non_embedding: float, batch_tokens: int, factor: float = 1.0) -> float:
+    """The ``batch-scan`` peak LR: LR*(N) at the rule's batch, carried to ``batch_tokens`` by the square-root rule."""
+    return float(f"{factor * rule(non_embedding) * (batch_tokens / rule.batch_tokens) ** BATCH_LR_EXPONENT:.4g}")
+
+
+def batch_scan(model, *, tokens: int, batch_tokens: int, rule: LRRule | None = None, lr_factor: float = 1.0,
+               **overrides) -> dict:
+    """A critical-batch scan run: ``batch_scan_lr`` at ``batch_tokens``, ``tuned``'s warmup, constant LR after it."""
+    rule = rule or load_rule()
+    shape = _shape(model)
+    lr = batch_scan_lr(rule, formula_params(shape)["non_embedding"], batch_tokens, lr_factor)
+    config = calibration(shape, tokens=tokens, lr=lr, batch_tokens=batch_tokens)
+    return {**config, "protocol": "batch-scan", "schedule": "constant", **overrides}
+
+
 def preset(name: str, model, **kwargs) -> dict:
     """``kaplan`` or ``tuned`` by name."""
     if name not in PRESETS:
@@ -132,7 +154,8 @@ def describe(config: dict) -> str:
     horizon = config.get("horizon_tokens") or config.get("tokens")
     lr = config.get("lr")
     return (f"{config.get('protocol', 'custom')}: peak LR {'Kaplan' if lr is None else f'{lr:.3g}'}, "
-            f"warmup {warm:,} tokens, cosine over {horizon:,} tokens")
+            + (f"warmup {warm:,} tokens, constant after it" if config.get("schedule") == "constant"
+               else f"warmup {warm:,} tokens, cosine over {horizon:,} tokens"))
 
 
 def log_spaced(lo: float, hi: float, factor: float = 2.0) -> list:

@@ -115,7 +115,9 @@ def routes_to_alpha_n(reference: Path, direct) -> pd.DataFrame:
         folder = Path(reference) / grid
         if read is not None and folder.is_dir() and any(folder.glob("*/run.json")):
             try:
-                rows.append({"route": route, **read(folder), "source": grid})
+                found = read(folder)
+                note = found.pop("note", "")
+                rows.append({"route": route, **found, "source": f"{grid} ({note})" if note else grid})
             except ValueError as e:      # too few records for the fit yet
                 rows.append({"route": route, "alpha_N": np.nan, "ci": None, "source": f"— ({grid}: {e})"})
         else:

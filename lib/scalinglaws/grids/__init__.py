@@ -187,4 +187,4 @@ def get_grid(name: str) -> Grid:
     raise KeyError(f"unknown grid {name!r}; known grids: {', '.join(sorted(GRIDS))} (or a path to a grid .json file)")
 
 
-from . import calibration, ln, overfit, smoke  # noqa: E402,F401  (each module registers its grids)
+from . import batch, calibration, ln, overfit, smoke  # noqa: E402,F401  (each module registers its grids)

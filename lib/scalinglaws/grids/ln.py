@@ -76,7 +76,8 @@ def _register() -> None:
     register(
         Grid("lnn", "L(N): 10 sizes (2 and 4 layers × widths 8 … 128; N = 1.8e3 … 7.9e5) under the tuned protocol, "
              "trained towards convergence (8e6 … 2e7 tokens, early stopping), 3 sizes with a second seed, every size "
-             "with a companion on half a decade fewer tokens (the convergence check). About 4 hours on 2 CPU cores.", lnn_runs(rule), chapter="book/loss_vs_params"),
+             "with a companion on half a decade fewer tokens (the convergence check). About 3.3 hours on 2 CPU cores "
+             "(6.2 core-hours).", lnn_runs(rule), chapter="book/loss_vs_params"),
         Grid("lnn-quick", "L(N), quick: the 6 smallest sizes of lnn on 1.5e6 tokens each, with their companions on "
              "half a decade fewer (tuned protocol); about 10 minutes on 2 CPU cores. Not converged at the larger sizes: the chapter says which.",
              quick_runs(rule), chapter="book/loss_vs_params"))

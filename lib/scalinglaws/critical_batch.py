@@ -1,0 +1,118 @@
+"""The critical-batch chapter's analysis (paper §5.1, Fig 10, 18, 19; McCandlish et al. 2018).
+
+Input: the run table of a ``batch`` grid (``runs.load_grid``), whose records keep a dense trace (block means
+of the training loss with the tokens and steps of each block) and the per-micro-batch gradient norms.
+
+* ``smoothed_trace``: a run's training loss, smoothed by a centred running mean over a fixed number of
+  blocks (no lag, unlike the EMA the trainer prints).
+* ``steps_to_targets``: the steps S and tokens E at which each run's smoothed training loss first reaches
+  each target loss. Every run reads each token once, so the training loss estimates the held-out loss.
+* ``tradeoffs``: for each size and target, the hyperbola ``(S/S_min − 1)(E/E_min − 1) = 1`` through the
+  runs at different batches (``fit.fit_tradeoff``), giving ``B_crit = E_min/S_min`` with intervals.
+* ``critical_batch_law``: ``B_crit(L) = B* / L^(1/α_B)`` (Eq 5.3) fitted to the ``tradeoffs``.
+* ``noise_scale_curves``: the simple noise scale B_simple along each run (``analysis.noise_scale``), with
+  the smoothed loss at the same steps.
+* ``lr_check``: at the batches trained at several LRs, the steps each LR needed to reach each target.
+* ``steps_min`` and ``compute_min``: Eq 5.4 and 5.5, what the compute chapter uses.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .analysis import first_reach, noise_scale
+from .fit import TradeoffFit, fit_power_law, fit_tradeoff
+
+GRIDS = ("batch", "batch-quick")       # the chapter reads the first of these that has records
+SMOOTH_BLOCKS = 9                      # centred running mean over this many trace blocks
+
+
+def smoothed_trace(trace: dict, blocks: int = SMOOTH_BLOCKS) -> pd.DataFrame:
+    """``step``, ``tokens`` and ``loss`` (the block means of the training loss, centred running mean over
+    ``blocks`` blocks; the ends use the blocks there are)."""
+    t = pd.DataFrame({k: trace[k] for k in ("step", "tokens", "train_loss")})
+    t["loss"] = t["train_loss"].rolling(blocks, center=True, min_periods=1).mean()
+    return t[["step", "tokens", "loss"]]
+
+
+def lr_factor(run_id: str) -> float:
+    """The LR multiple of a scan run (``_lrx0.5`` → 0.5; 1 for the rule's own LR)."""
+    return float(run_id.rsplit("_lrx", 1)[1]) if "_lrx" in run_id else 1.0
+
+
+def steps_to_targets(runs: pd.DataFrame, targets, blocks: int = SMOOTH_BLOCKS) -> pd.DataFrame:
+    """One row per (run, target): ``S`` steps and ``E`` tokens to first reach the target (NaN when the run
+    never does), with the run's N, batch, LR and LR multiple."""
+    rows = []
+    for _, run in runs.iterrows():
+        trace = smoothed_trace(run["trace"], blocks)
+        for target in np.atleast_1d(targets):
+            rows.append({"run_id": run["run_id"], "N": run["N"], "batch_tokens": run["batch_tokens"],
+                         "lr": run["lr"], "lr_factor": lr_factor(run["run_id"]), "target": float(target),
+                         "S": first_reach(trace, "step", "loss", target),
+                         "E": first_reach(trace, "tokens", "loss", target)})
+    return pd.DataFrame(rows)
+
+
+def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = 4) -> pd.DataFrame:
+    """One row per (N, target) with at least ``min_points`` batches that reached it: the fitted
+    ``S_min``, ``E_min``, ``B_crit`` and their 95% intervals (runs at the rule's LR only)."""
+    rows = []
+    scans = reached[(reached["lr_factor"] == 1.0) & reached["S"].notna()]
+    for (n, target), group in scans.groupby(["N", "target"]):
+        if len(group) < min_points:
+            continue
+        fit: TradeoffFit = fit_tradeoff(group["S"], group["E"], n_boot=n_boot)
+        rows.append({"N": n, "target": target, "points": fit.n, "S_min": fit.S_min, "E_min": fit.E_min,
+                     "B_crit": fit.B_crit, "S_min_ci": fit.S_min_ci, "E_min_ci": fit.E_min_ci,
+                     "B_crit_ci": fit.B_crit_ci, "rms_log_residual": fit.rms_log_residual, "fit": fit})
+    return pd.DataFrame(rows)
+
+
+def critical_batch_law(fits: pd.DataFrame, n_boot: int = 1000):
+    """``B_crit(L) = B* / L^(1/α_B)`` (Eq 5.3) over every (N, target) fit: a power law of B_crit in L with
+    exponent 1/α_B. Returns ``(alpha_B, alpha_B_ci, B_star, power_law_fit)``."""
+    law = fit_power_law(fits["target"], fits["B_crit"], n_boot=n_boot)
+    # fit_power_law fits y = (x_c/x)^α, so B_crit = (L_c/L)^a with a = 1/α_B and B* = L_c^a
+    a, (a_lo, a_hi) = law.alpha, law.alpha_ci
+    return 1 / a, (1 / a_hi, 1 / a_lo), law.x_c ** a, law
+
+
+def noise_scale_curves(runs: pd.DataFrame, window: int = 20, blocks: int = SMOOTH_BLOCKS) -> pd.DataFrame:
+    """B_simple along every run at the rule's LR (numerator and denominator smoothed separately over
+    ``window`` trace rows with statistics), beside the smoothed training loss at the same step."""
+    parts = []
+    for _, run in runs[[lr_factor(r) == 1.0 for r in runs["run_id"]]].iterrows():
+        ns = noise_scale(run["trace"], window=window)
+        if ns.empty:
+            continue
+        loss = smoothed_trace(run["trace"], blocks).set_index("step")["loss"]
+        ns = ns.assign(loss=loss.reindex(ns["step"]).to_numpy(), run_id=run["run_id"], N=run["N"],
+                       batch_tokens=run["batch_tokens"])
+        parts.append(ns[["run_id", "N", "batch_tokens", "step", "tokens", "loss", "G2", "trace_sigma", "B_simple"]])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def lr_check(reached: pd.DataFrame) -> pd.DataFrame:
+    """At each (N, batch) trained at several LRs: for each target, the steps at each LR multiple, the best
+    multiple, and how many more steps the rule's LR (×1) needed than the best (``excess``, 0 when ×1 won)."""
+    rows = []
+    for (n, batch, target), group in reached.groupby(["N", "batch_tokens", "target"]):
+        if group["lr_factor"].nunique() < 2:
+            continue
+        steps = group.set_index("lr_factor")["S"]
+        best = steps.idxmin() if steps.notna().any() else np.nan
+        rule = steps.get(1.0, np.nan)
+        rows.append({"N": n, "batch_tokens": batch, "target": target, **{f"S_x{f:g}": s for f, s in steps.items()},
+                     "best_factor": best, "excess": rule / steps.min() - 1 if steps.notna().any() else np.nan})
+    return pd.DataFrame(rows)
+
+
+def steps_min(steps, batch, b_crit):
+    """Eq 5.4: the fewest steps that reach the same loss, S_min = S / (1 + B_crit/B), of S steps at batch B."""
+    return np.asarray(steps, float) / (1 + np.asarray(b_crit, float) / np.asarray(batch, float))
+
+
+def compute_min(compute, batch, b_crit):
+    """Eq 5.5: the least compute that reaches the same loss, C_min = C / (1 + B/B_crit), of C at batch B."""
+    return np.asarray(compute, float) / (1 + np.asarray(batch, float) / np.asarray(b_crit, float))

@@ -1,0 +1,85 @@
+"""The critical-batch analysis on synthetic scans whose steps–examples trade-off is known exactly."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalinglaws import critical_batch as cb
+
+ALPHA_B, B_STAR = 0.21, 2e8          # B_crit(L) = B*/L^(1/α_B): 2e8/5^(1/0.21) ≈ 9.4e4 … so scale it down
+SCALE = 1e-2
+
+
+def b_crit(loss):
+    return SCALE * B_STAR / np.asarray(loss, float) ** (1 / ALPHA_B)
+
+
+def s_min(loss):
+    return 40 * (np.asarray(loss, float) - 3.0) ** -2.0
+
+
+def trace(batch: int, steps: int = 4000, every: int = 2) -> dict:
+    """Block means of a training loss whose steps to every loss L are S_min(L)(1 + B_crit(L)/B)."""
+    grid = np.linspace(7.5, 3.6, 4000)
+    s_of_l = s_min(grid) * (1 + b_crit(grid) / batch)          # increasing as the loss falls
+    step = np.arange(every, steps + 1, every)
+    loss = np.interp(step, s_of_l, grid, left=grid[0], right=grid[-1])
+    return {"every": every, "batch_tokens": batch, "step": step.tolist(), "tokens": (step * batch).tolist(),
+            "train_loss": loss.tolist()}
+
+
+def scan(batches=(128, 256, 512, 1024, 2048, 4096, 8192, 16384), n=1e4, suffix=""):
+    return pd.DataFrame([{"run_id": f"L2-d16_b{b}{suffix}", "N": n, "batch_tokens": b, "lr": 0.01,
+                          "trace": trace(b)} for b in batches])
+
+
+def test_the_tradeoff_and_the_critical_batch_law_are_recovered():
+    runs = scan()
+    targets = [5.0, 4.6, 4.3, 4.1]
+    reached = cb.steps_to_targets(runs, targets, blocks=1)
+    assert reached["S"].notna().all()
+    fits = cb.tradeoffs(reached, n_boot=40)
+    assert len(fits) == len(targets)
+    for _, row in fits.iterrows():
+        assert row["B_crit"] == pytest.approx(float(b_crit(row["target"])), rel=0.05)
+        assert row["S_min"] == pytest.approx(float(s_min(row["target"])), rel=0.05)
+        assert row["B_crit_ci"][0] <= row["B_crit"] <= row["B_crit_ci"][1]
+    alpha_b, ci, b_star, _ = cb.critical_batch_law(fits, n_boot=40)
+    assert alpha_b == pytest.approx(ALPHA_B, rel=0.05) and ci[0] <= alpha_b <= ci[1]
+    assert b_star == pytest.approx(SCALE * B_STAR, rel=0.2)
+
+
+def test_smoothing_has_no_lag_and_targets_never_reached_are_nan():
+    t = trace(1024)
+    smooth = cb.smoothed_trace(t, blocks=9)
+    raw = np.asarray(t["train_loss"])
+    assert np.abs(smooth["loss"].to_numpy()[20:-20] - raw[20:-20]).max() < 0.01     # centred: a line stays put
+    reached = cb.steps_to_targets(scan((1024,)), [2.0])
+    assert reached["S"].isna().all()
+
+
+def test_the_lr_check_reads_each_multiple():
+    runs = pd.concat([scan((256,)), scan((256,), suffix="_lrx0.5"), scan((256,), suffix="_lrx2")])
+    runs.loc[runs["run_id"].str.endswith("_lrx2"), "trace"] = [trace(512)]   # twice the LR acts like a larger batch
+    reached = cb.steps_to_targets(runs, [4.5])
+    check = cb.lr_check(reached)
+    assert len(check) == 1 and check["best_factor"].iloc[0] == 2.0 and check["excess"].iloc[0] > 0
+    assert set(check.columns) >= {"S_x0.5", "S_x1", "S_x2"}
+
+
+def test_minimum_steps_and_compute():
+    assert cb.steps_min(300, 1000, 2000) == pytest.approx(100)
+    assert cb.compute_min(300, 4000, 2000) == pytest.approx(100)
+    assert cb.lr_factor("L2-d16_b256_lrx0.5") == 0.5 and cb.lr_factor("L2-d16_b256") == 1.0
+
+
+def test_the_noise_scale_along_a_run():
+    t = trace(2048)
+    n = len(t["step"])
+    b, big = 1024.0, 2048.0
+    t.update(grad_sq_micro=[1 + 1000 / b] * n, grad_sq_pair_full=[1 + 1000 / big] * n, micro_tokens=[b] * n)
+    runs = pd.DataFrame([{"run_id": "L2-d16_b2048", "N": 1e4, "batch_tokens": 2048, "lr": 0.01, "trace": t},
+                         {"run_id": "L2-d16_b2048_lrx2", "N": 1e4, "batch_tokens": 2048, "lr": 0.02, "trace": t}])
+    curves = cb.noise_scale_curves(runs, window=5)
+    assert set(curves["run_id"]) == {"L2-d16_b2048"}                       # the rule's LR only
+    assert curves["B_simple"].to_numpy() == pytest.approx(1000.0)
+    assert curves["loss"].notna().all()
