@@ -12,17 +12,31 @@ from scalinglaws.runner import run_state
 from scalinglaws.runs import grid_corpora, iter_run_dirs, read_record
 
 REFERENCE = repo_root() / "runs" / "reference"
-GRIDS = ("calibration", "lnn")
+GRIDS = ("calibration", "lnn", "overfit")
 
 
 def committed_grids():
     return [name for name in GRIDS if (REFERENCE / name).is_dir()]
 
 
+def committed_runs(name: str) -> list:
+    """The run folders of a reference grid that git tracks: a grid still being trained has untracked folders
+    (running, or finished and not yet committed) beside them. Outside a git checkout, every folder."""
+    dirs = list(iter_run_dirs(REFERENCE / name)) if (REFERENCE / name).is_dir() else []
+    listed = subprocess.run(["git", "-C", str(repo_root()), "ls-files", f"runs/reference/{name}"],
+                            capture_output=True, text=True)
+    if listed.returncode != 0:
+        return dirs
+    ids = {path.split("/")[3] for path in listed.stdout.split() if path.endswith("/run.json")}
+    return [d for d in dirs if d.name in ids]
+
+
 @pytest.mark.parametrize("name", GRIDS)
 def test_reference_records_match_their_grid(name):
     grid, grid_dir = get_grid(name), REFERENCE / name
-    folders = [d.name for d in iter_run_dirs(grid_dir)]
+    folders = [d.name for d in committed_runs(name)]
+    if not folders and name == "overfit":
+        pytest.skip("the overfit grid has no committed records yet")
     assert folders, f"no committed records for {name}"
     assert set(folders) <= {r.run_id for r in grid.runs}, f"records of runs the grid does not define: {set(folders) - {r.run_id for r in grid.runs}}"
     for run_id in folders:
@@ -42,8 +56,7 @@ def test_the_calibration_grid_is_complete():
 def test_the_lnn_grid_is_complete():
     grid = get_grid("lnn")
     missing = sorted({r.run_id for r in grid.runs} - {d.name for d in iter_run_dirs(REFERENCE / "lnn")})
-    if missing:
-        pytest.skip(f"lnn is still being trained over sessions; missing {missing}")
+    assert not missing, missing
 
 
 def test_the_tuned_rule_is_the_fit_of_the_committed_calibration():
@@ -60,9 +73,11 @@ def test_the_tuned_rule_is_the_fit_of_the_committed_calibration():
 @pytest.mark.parametrize("name", GRIDS)
 def test_corpus_manifest_copy_matches_the_records(name):
     grid_dir = REFERENCE / name
+    if not committed_runs(name):
+        pytest.skip(f"no committed records for {name}")
     (corpus, manifest), = grid_corpora(grid_dir).items()
     digest = hashlib.sha256((grid_dir / "_corpus" / f"{corpus}.json").read_bytes()).hexdigest()
-    for run_dir in iter_run_dirs(grid_dir):
+    for run_dir in committed_runs(name):
         assert read_record(run_dir)["corpus"]["manifest_sha256"] == digest
 
 

@@ -82,18 +82,17 @@ def early_stopping_bound(table: pd.DataFrame, law: OverfitFit, S_c: float, alpha
 
 
 def route_to_alpha_n(folder: Path, n_boot: int = 500) -> dict:
-    """Route 2 of the L(N) chapter's "three routes" table: α_N of the Eq 1.5 fit (D → ∞)."""
+    """Route 2 of the L(N) chapter's "three routes" table: α_N of the Eq 1.5 fit (D → ∞), once the grid
+    of ``folder`` (a named grid) is complete; until then a ``ValueError`` says how far it is."""
+    from .grids import get_grid
     runs = load_grid(folder, report=False)
-    if runs.empty:
-        raise ValueError("no complete runs yet")
+    try:
+        planned = len(get_grid(Path(folder).name).runs)
+    except KeyError:
+        planned = 0
+    if runs.empty or len(runs) < planned:
+        raise ValueError(f"{len(runs)} of {planned} runs trained" if planned else "no complete runs yet")
     table = lnd_table(runs)
     law = fit(table, n_boot=n_boot)
-    note = f"{law.n} (N, D) cells, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}"
-    try:
-        from .grids import get_grid
-        planned = len(get_grid(Path(folder).name).runs)
-        if len(runs) < planned:
-            note += f"; partial grid: {len(runs)} of {planned} runs"
-    except KeyError:
-        pass
-    return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci), "note": note}
+    return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci),
+            "note": f"{law.n} (N, D) cells, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}"}
