@@ -83,3 +83,19 @@ def test_the_noise_scale_along_a_run():
     assert set(curves["run_id"]) == {"L2-d16_b2048"}                       # the rule's LR only
     assert curves["B_simple"].to_numpy() == pytest.approx(1000.0)
     assert curves["loss"].notna().all()
+
+
+def test_the_chapter_figures_draw(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from scalinglaws import figures
+
+    runs = pd.concat([scan(), scan(n=4e4).assign(trace=[trace(b, steps=6000) for b in scan()["batch_tokens"]])])
+    reached = cb.steps_to_targets(runs, [5.0, 4.6, 4.3], blocks=1)
+    fits = cb.tradeoffs(reached, n_boot=20)
+    law = cb.critical_batch_law(fits, n_boot=20)
+    for fig, _ in (figures.plot_tradeoff(reached, fits, 1e4),
+                   figures.plot_critical_batch(fits, law, paper=(0.21, 2e8)),
+                   figures.plot_critical_batch_vs_tokens(fits),
+                   figures.plot_minimum_steps_and_tokens(fits)):
+        fig.savefig(tmp_path / "f.png")
