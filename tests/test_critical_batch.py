@@ -48,6 +48,15 @@ def test_the_tradeoff_and_the_critical_batch_law_are_recovered():
     assert b_star == pytest.approx(SCALE * B_STAR, rel=0.2)
 
 
+def test_common_targets_are_reached_by_every_batch():
+    runs = pd.concat([scan(), scan((256,), suffix="_lrx2")])
+    targets = cb.common_targets(runs, count=3, spacing=0.2)
+    assert list(targets) == [1e4] and len(targets[1e4]) == 3
+    reached = cb.steps_to_targets(runs, targets, blocks=1)
+    assert reached[reached["lr_factor"] == 1.0]["S"].notna().all()
+    assert np.diff(targets[1e4]) == pytest.approx([0.2, 0.2])
+
+
 def test_smoothing_has_no_lag_and_targets_never_reached_are_nan():
     t = trace(1024)
     smooth = cb.smoothed_trace(t, blocks=9)
@@ -99,3 +108,25 @@ def test_the_chapter_figures_draw(tmp_path):
                    figures.plot_critical_batch_vs_tokens(fits),
                    figures.plot_minimum_steps_and_tokens(fits)):
         fig.savefig(tmp_path / "f.png")
+
+
+def test_the_collapse_test_tells_loss_from_tokens():
+    rows = []
+    for n, tokens_scale in ((1e4, 1.0), (1e5, 0.2)):          # the larger model reaches each loss on fewer tokens
+        for target in (5.0, 4.7, 4.4, 4.1):
+            rows.append({"N": n, "target": target, "B_crit": float(b_crit(target)),
+                         "E_min": tokens_scale * 1e6 * (target - 3.0) ** -3, "B_crit_ci": (0.9 * float(b_crit(target)),
+                                                                                  1.1 * float(b_crit(target)))})
+    fits = pd.DataFrame(rows)
+    out = cb.collapse_test(fits)
+    assert out["loss"] < 1e-6 < out["tokens"] and "Against the loss" in out["verdict_en"]
+    swapped = fits.assign(target=fits["target"] + np.where(fits["N"] > 5e4, 0.3, 0.0))   # B_crit no longer a function of L
+    assert "Against the loss" not in cb.collapse_test(swapped)["verdict_en"]
+
+
+def test_the_noise_scale_is_read_where_each_target_is_reached():
+    noise = pd.DataFrame({"run_id": ["a"] * 4, "N": [1e4] * 4, "loss": [6.0, 5.0, 4.5, 4.0],
+                          "B_simple": [100.0, 200.0, 400.0, 800.0]})
+    fits = pd.DataFrame([{"N": 1e4, "target": 4.6, "B_crit": 800.0}])
+    out = cb.noise_to_critical(noise, fits)
+    assert out["B_simple"].iloc[0] == 400.0 and out["ratio"].iloc[0] == 0.5

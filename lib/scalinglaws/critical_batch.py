@@ -42,16 +42,32 @@ def lr_factor(run_id: str) -> float:
 
 def steps_to_targets(runs: pd.DataFrame, targets, blocks: int = SMOOTH_BLOCKS) -> pd.DataFrame:
     """One row per (run, target): ``S`` steps and ``E`` tokens to first reach the target (NaN when the run
-    never does), with the run's N, batch, LR and LR multiple."""
+    never does), with the run's N, batch, LR and LR multiple. ``targets`` is a list for every run, or a
+    dict {N: list} (``common_targets``)."""
     rows = []
     for _, run in runs.iterrows():
         trace = smoothed_trace(run["trace"], blocks)
-        for target in np.atleast_1d(targets):
+        wanted = targets.get(run["N"], []) if isinstance(targets, dict) else targets
+        for target in np.atleast_1d(wanted):
             rows.append({"run_id": run["run_id"], "N": run["N"], "batch_tokens": run["batch_tokens"],
                          "lr": run["lr"], "lr_factor": lr_factor(run["run_id"]), "target": float(target),
                          "S": first_reach(trace, "step", "loss", target),
                          "E": first_reach(trace, "tokens", "loss", target)})
     return pd.DataFrame(rows)
+
+
+def common_targets(runs: pd.DataFrame, count: int = 5, spacing: float = 0.15,
+                   blocks: int = SMOOTH_BLOCKS) -> dict:
+    """Per size, ``count`` target losses ``spacing`` nats apart, starting from the lowest loss that every
+    scan run of that size (at the rule's LR) reaches, rounded up to 0.01: every batch contributes to every
+    target, the large batches only just to the lowest."""
+    out = {}
+    scans = runs[[lr_factor(r) == 1.0 for r in runs["run_id"]]]
+    for n, group in scans.groupby("N"):
+        lowest = max(smoothed_trace(t, blocks)["loss"].min() for t in group["trace"])
+        start = np.ceil(lowest * 100) / 100
+        out[n] = start + spacing * np.arange(count)
+    return out
 
 
 def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = 4) -> pd.DataFrame:
@@ -91,6 +107,58 @@ def noise_scale_curves(runs: pd.DataFrame, window: int = 20, blocks: int = SMOOT
                        batch_tokens=run["batch_tokens"])
         parts.append(ns[["run_id", "N", "batch_tokens", "step", "tokens", "loss", "G2", "trace_sigma", "B_simple"]])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def noise_to_critical(noise: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
+    """B_simple where the runs of a size reach each target loss (the median over its batches of the value at
+    the first step whose smoothed loss is at or below the target), beside that target's fitted B_crit."""
+    rows = []
+    for _, fit in fits.iterrows():
+        values = []
+        for _, run in noise[noise["N"] == fit["N"]].groupby("run_id"):
+            below = run[(run["loss"] <= fit["target"]) & (run["B_simple"] > 0)]
+            if len(below):
+                values.append(float(below["B_simple"].iloc[0]))
+        b_simple = float(np.median(values)) if values else np.nan
+        rows.append({"N": fit["N"], "target": fit["target"], "B_crit": fit["B_crit"], "B_simple": b_simple,
+                     "ratio": b_simple / fit["B_crit"], "runs": len(values)})
+    return pd.DataFrame(rows)
+
+
+def collapse_test(fits: pd.DataFrame) -> dict:
+    """Does B_crit depend on the loss alone (Kaplan) or on the tokens trained (Zhang et al. 2024; Bergsma et
+    al. 2025)? For each variable (the target loss; E_min, the fewest tokens that reach it) one line of log
+    B_crit against its log over every size; ``loss`` and ``tokens`` are the RMS log residuals (≈ relative
+    scatter about the line), ``noise`` the median half-width of the B_crit intervals in log units. A
+    variable collapses the sizes when its scatter is within that noise and under half the other's."""
+    logb = np.log(fits["B_crit"].to_numpy(float))
+    out = {}
+    for name, column in (("loss", "target"), ("tokens", "E_min")):
+        x = np.log(fits[column].to_numpy(float))
+        slope, intercept = np.polyfit(x, logb, 1)
+        out[name] = float(np.sqrt(np.mean((logb - (slope * x + intercept)) ** 2)))
+    out["noise"] = float(np.median([(np.log(hi) - np.log(lo)) / 2 for lo, hi in fits["B_crit_ci"]]))
+    out["sizes"] = int(fits["N"].nunique())
+    names = {"loss": ("손실", "the loss"), "tokens": ("학습 토큰", "the tokens trained")}
+    wins = [k for k, other in (("loss", "tokens"), ("tokens", "loss"))
+            if out[k] <= out["noise"] and out[k] < out[other] / 2]
+    if out["sizes"] < 2:
+        ko, en = "모델 크기가 하나뿐이라 두 가설을 가릴 수 없습니다.", "With one size the question cannot be decided."
+    elif wins:
+        k = wins[0]
+        other = "tokens" if k == "loss" else "loss"
+        ko = (f"{names[k][0]}을 기준으로 하면 모든 크기가 한 곡선 위에 모입니다. 흩어짐이 $B_\\text{{crit}}$ 구간의 폭 "
+              f"이내이고, {names[other][0]}을 기준으로 할 때의 절반보다 작습니다.")
+        en = (f"Against {names[k][1]} the sizes collapse onto one curve: the scatter is within the width of the "
+              f"$B_\\text{{crit}}$ intervals and under half of that against {names[other][1]}.")
+    else:
+        ko = ("어느 변수도 기준을 통과하지 못합니다. 흩어짐이 $B_\\text{crit}$ 구간의 폭보다 크거나, 두 변수의 흩어짐 "
+              "차이가 두 배에 못 미칩니다. 이 규모에서 우리가 쓴 모델 크기들로는 두 가설을 가릴 만큼 강한 증거를 얻을 수 "
+              "없습니다.")
+        en = ("Neither variable passes: the scatter exceeds the width of the $B_\\text{crit}$ intervals, or the two "
+              "differ by less than a factor of 2. Our sizes, at this scale, do not give evidence strong enough to decide.")
+    out.update(verdict_ko=ko, verdict_en=en)
+    return out
 
 
 def lr_check(reached: pd.DataFrame) -> pd.DataFrame:
