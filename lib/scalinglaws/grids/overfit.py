@@ -22,7 +22,7 @@ App D.6 tuned the learning rate) and shows how much the cap mattered.
 The L(N) grid's runs cannot stand in for the full-D column: they train without dropout.
 
 ``overfit-quick``: three widths (8, 16, 32) × four subsets (1e5 … 3e6) with a lower cap, for readers who
-re-execute the chapter (about 10 minutes on 2 cores).
+re-execute the chapter (estimated at about 10 minutes on 2 cores; not yet timed).
 """
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def _register() -> None:
              f"{EPOCH_CAP} epochs of a subset. Several CPU-hours; trained over more than one sitting.",
              overfit_runs(rule), chapter="book/overfitting"),
         Grid("overfit-quick", "L(N, D), quick: 3 sizes (widths 8, 16, 32) × 4 nested subsets (1e5 … 3e6 tokens), "
-             f"at most {QUICK_CAP_EPOCHS} epochs or {QUICK_MAX_TOKENS:,} tokens; about 10 minutes on 2 CPU cores.",
+             f"at most {QUICK_CAP_EPOCHS} epochs or {QUICK_MAX_TOKENS:,} tokens; estimated at about 10 minutes on 2 CPU cores (not yet timed).",
              quick_runs(rule), chapter="book/overfitting"))
 
 
