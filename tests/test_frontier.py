@@ -114,3 +114,41 @@ def test_appendix_b_and_the_paper_intersection():
 def test_batch_adjustment_of_loss_points(runs):
     points = frontier.with_min_adjustment(frontier.loss_points(runs, "cooldown"), lambda loss: 2048 * np.ones_like(loss))
     assert np.allclose(points["C_min"], points["C"] / 2) and np.allclose(points["S_min"], points["steps"] / 2)
+
+
+def test_the_chapter_figures_draw(runs, tmp_path):
+    import warnings
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scalinglaws import figures
+    from scalinglaws.analysis import envelope
+    from scalinglaws.fit import fit_power_law
+    kap, cool = frontier.loss_points(runs, "kaplan"), frontier.loss_points(runs, "cooldown")
+    env = envelope(kap, x="C", y="loss", by="size")
+    table, optima = frontier.frontier_of(cool, 0.005, n_boot=20)
+    fit = frontier.allocation_exponent(optima)
+    law = frontier.fit_learning_curve(kap["N"], kap["steps"], kap["loss"], groups=kap["run_id"], n_boot=5)
+    ratio = np.geomspace(0.5, 3, 20)
+    steps, compute = frontier.excess(ratio, 0.076, 0.76)
+    point = intersection()
+    grid = np.geomspace(1e-9, 1e6, 50)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        drawn = {"readings": figures.plot_readings(runs, ["L2-d8", "L4-d128"]),
+                 "curves": figures.plot_frontier_curves(kap, env, fit_power_law(env["C"], env["loss"], n_boot=10)),
+                 "isoflop": figures.plot_isoflop(table, optima),
+                 "optimal": figures.plot_optimal_sizes({"cooldown": (optima, fit)}, reference=(0.73, "paper")),
+                 "laws": figures.plot_compute_laws({"C": env.rename(columns={"C": "x"})}, {}, lump=1e-5),
+                 "lns": figures.plot_learning_curve_fit(kap.assign(S_min=kap["steps"]), law),
+                 "fixed": figures.plot_fixed_compute_and_steps(kap, law.predict, compute_levels=[1e11, 1e12],
+                                                               step_levels=[500, 2000], batch=2048),
+                 "excess": figures.plot_excess({"ours": (ratio, steps, compute)}),
+                 "cross": figures.plot_intersection({"paper": (grid, grid ** -0.05, grid ** -0.03, point)},
+                                                    measured=(1e-9, 1e-7))}
+        for name, (fig, _) in drawn.items():
+            fig.savefig(tmp_path / f"{name}.png")
+        plt.close("all")
+    assert not [w for w in caught if "Glyph" in str(w.message)]

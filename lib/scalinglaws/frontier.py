@@ -70,10 +70,11 @@ def loss_points(runs: pd.DataFrame, reading: str, accounting: str = "kaplan") ->
     return out.sort_values(["N", "C"]).reset_index(drop=True)
 
 
-def budget_grid(points: pd.DataFrame, per_decade: int = 4, min_sizes: int = 3) -> np.ndarray:
-    """Log-spaced budgets, ``per_decade`` to a decade, where at least ``min_sizes`` sizes have a loss."""
-    lo = points.groupby("size")["C"].min().sort_values()
-    hi = points.groupby("size")["C"].max().sort_values()
+def budget_grid(points: pd.DataFrame, per_decade: int = 4, min_sizes: int = 3, x: str = "C") -> np.ndarray:
+    """Log-spaced budgets of ``x`` (``C`` or ``C_min``), ``per_decade`` to a decade, where at least
+    ``min_sizes`` sizes have a loss."""
+    lo = points.groupby("size")[x].min().sort_values()
+    hi = points.groupby("size")[x].max().sort_values()
     if len(lo) < min_sizes:
         raise ValueError(f"a frontier needs at least {min_sizes} sizes, got {len(lo)}")
     start, stop = lo.iloc[min_sizes - 1], hi.iloc[-min_sizes]
@@ -83,12 +84,12 @@ def budget_grid(points: pd.DataFrame, per_decade: int = 4, min_sizes: int = 3) -
     return 10 ** (k / per_decade)
 
 
-def losses_at(points: pd.DataFrame, budgets) -> pd.DataFrame:
-    """Each size's loss at each budget (rows: budgets C; columns: sizes' N), NaN where a size does not
-    cover the budget."""
+def losses_at(points: pd.DataFrame, budgets, x: str = "C") -> pd.DataFrame:
+    """Each size's loss at each budget of ``x`` (rows: budgets; columns: sizes' N), NaN where a size does
+    not cover the budget."""
     table = {}
     for _, part in points.groupby("size"):
-        table[float(part["N"].iloc[0])] = interpolate_at(part, "C", "loss", budgets)
+        table[float(part["N"].iloc[0])] = interpolate_at(part, x, "loss", budgets)
     out = pd.DataFrame(table, index=pd.Index(np.asarray(budgets, float), name="C"))
     return out[sorted(out.columns)]
 
@@ -178,6 +179,46 @@ def allocation_exponent(optima: pd.DataFrame, min_interior: float = 0.5) -> Allo
                          decades=float(np.log10(c.max() / c.min())), n_boot=len(boots))
 
 
+def frontier_of(points: pd.DataFrame, noise: float, n_boot: int = 500, per_decade: int = 4, x: str = "C"):
+    """(losses at common budgets of ``x``, the optimal size per budget) of one reading's loss points."""
+    table = losses_at(points, budget_grid(points, per_decade, x=x), x=x)
+    return table, optimal_sizes(table, noise, n_boot)
+
+
+def slope_fit(x, y, n_boot: int = 1000) -> dict:
+    """The exponent b of y ∝ x^b with a residual-bootstrap interval (``fit.fit_power_law`` with its sign
+    turned: that fits y = (x_c/x)^α, so b = −α)."""
+    from .fit import fit_power_law
+    f = fit_power_law(x, y, n_boot=n_boot)
+    return {"b": -f.alpha, "ci": (-f.alpha_ci[1], -f.alpha_ci[0]), "n": f.n, "decades": f.decades,
+            "coef": f.x_c ** f.alpha, "fit": f}
+
+
+def allocation(optima: pd.DataFrame, b_crit, batch: float) -> pd.DataFrame:
+    """What the compute-efficient model of each budget does (Table 6, Fig 14): budgets are C_min (FLOPs);
+    at the optimum's loss, B_crit(L), the fixed-batch compute C = C_min (1 + B/B_crit), its steps
+    S = C/(6 N_opt B), S_min (Eq 5.4) and the tokens D = S·B it reads."""
+    out = optima[["C", "C_pf_days", "N_opt", "L_opt", "on_edge", "interior_share"]].rename(
+        columns={"C": "C_min", "C_pf_days": "C_min_pf_days"}).copy()
+    bc = np.asarray(b_crit(out["L_opt"].to_numpy(float)), float)
+    out["B_crit"] = bc
+    out["C"] = out["C_min"] * (1 + batch / bc)
+    out["S"] = out["C"] / (6 * out["N_opt"] * batch)
+    out["S_min"] = steps_min(out["S"], batch, bc)
+    out["D"] = out["S"] * batch
+    return out
+
+
+def predict_at_steps(law: "LearningCurveFit", N, steps, batch: float, b_crit, iterations: int = 30):
+    """L(N, S_min) at ``steps`` raw steps of batch ``batch``: S_min = S/(1 + B_crit(L)/B) depends on the loss
+    it predicts, so the two are solved together by fixed-point iteration."""
+    N, steps = np.broadcast_arrays(np.asarray(N, float), np.asarray(steps, float))
+    loss = law.predict(N, steps)
+    for _ in range(iterations):
+        loss = law.predict(N, steps_min(steps, batch, b_crit(loss)))
+    return loss
+
+
 def four_ways(runs: pd.DataFrame, noise: float, n_boot: int = 500, per_decade: int = 4) -> pd.DataFrame:
     """The allocation exponent a from the same runs, {kaplan, cooldown} readings × {kaplan, total}
     accountings: one row each with a, its interval, the budgets fitted and those on the edge."""
@@ -187,7 +228,7 @@ def four_ways(runs: pd.DataFrame, noise: float, n_boot: int = 500, per_decade: i
             points = loss_points(runs, reading, accounting)
             if points.empty:
                 continue
-            optima = optimal_sizes(losses_at(points, budget_grid(points, per_decade)), noise, n_boot)
+            _, optima = frontier_of(points, noise, n_boot, per_decade)
             row = {"reading": reading, "accounting": accounting, "budgets": len(optima),
                    "on_edge": int(optima["on_edge"].sum())}
             try:
@@ -373,3 +414,41 @@ def intersection(L_C: tuple, L_D: tuple, D_of_C: tuple, N_of_C: tuple | None = N
     if N_of_C is not None:
         out["N_star"] = float(N_of_C[0] * c ** N_of_C[1])
     return out
+
+
+# -- what other chapters read -----------------------------------------------------------------
+
+GRIDS = ("frontier", "frontier-quick")       # the chapter reads the first of these that has records
+
+
+def learning_curve_law(runs: pd.DataFrame, b_crit, n_boot: int = 200) -> tuple[LearningCurveFit, pd.DataFrame]:
+    """Eq 1.6 fitted to every point of the Kaplan reading's curves after the warmup, against S_min (Eq 5.4,
+    with ``b_crit(L)`` from the critical-batch chapter); the interval resamples whole runs."""
+    points = with_min_adjustment(loss_points(runs, "kaplan"), b_crit)
+    law = fit_learning_curve(points["N"], points["S_min"], points["loss"], groups=points["run_id"], n_boot=n_boot)
+    return law, points
+
+
+def route_to_alpha_n(folder, n_boot: int = 200) -> dict:
+    """Route 3 of the L(N) chapter's "three routes" table: α_N of L(N, S) (S → ∞), once the frontier grid of
+    ``folder`` is complete and the critical-batch grid has records; otherwise a ``ValueError`` says why."""
+    from pathlib import Path
+
+    from .critical_batch import measured_law
+    from .grids import get_grid
+    from .runs import load_grid
+    folder = Path(folder)
+    runs = load_grid(folder, report=False)
+    try:
+        planned = len(get_grid(folder.name).runs)
+    except KeyError:
+        planned = 0
+    if runs.empty or len(runs) < planned:
+        raise ValueError(f"{len(runs)} of {planned} runs trained" if planned else "no complete runs yet")
+    try:
+        batch = measured_law(folder.parent, n_boot=200)
+    except FileNotFoundError:
+        raise ValueError("S_min needs B_crit(L): the critical-batch grid is not trained yet") from None
+    law, points = learning_curve_law(runs, batch["b_crit"], n_boot=n_boot)
+    return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci),
+            "note": f"{law.groups} curves, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}, B_crit from {batch['grid']}"}

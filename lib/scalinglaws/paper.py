@@ -64,6 +64,7 @@ PUBLISHED = {p.symbol: p for p in [
     Published("D_opt_exponent", 0.27, "§6.1; Table 6", "D ∝ C_min^0.27 (one epoch)"),
     Published("data_growth_coef", 4e10, "§6.3 Eq 6.7", "D(C_min) = k·C_min^e, tokens, as printed"),
     Published("data_growth_exponent", 0.26, "§6.3 Eq 6.7", "e of D(C_min), as printed"),
+    Published("lump_pf_days", 1e-5, "§6.1, Fig 13", "compute where the frontier has a lump as 1-layer models give way to 2-layer ones, PF-days"),
     Published("C_star", 1e4, "§6.3 Eq 6.8", "where L(C_min) and L(D(C_min)) cross, PF-days (order of magnitude)"),
     Published("N_star", 1e12, "§6.3 Eq 6.8", "model size at the crossing, parameters (order of magnitude)"),
     Published("D_star", 1e12, "§6.3 Eq 6.8", "tokens at the crossing (order of magnitude)"),
