@@ -8,6 +8,8 @@
     scalinglaws fit power --csv FILE --x COL --y COL [--offset]
     scalinglaws fit overfit --csv FILE --n COL --d COL --y COL
     scalinglaws fit tradeoff --csv FILE --steps COL --examples COL
+    scalinglaws fit learning-curve --csv FILE --n COL --steps COL --y COL
+    scalinglaws paper intersection
     scalinglaws calibrate [--runs-dir runs/reference] [--write]
     scalinglaws bench [--shapes 2x64 4x128] [--seconds 20] [--processes 2] [--out FILE]
 """
@@ -86,6 +88,20 @@ def cmd_fit_tradeoff(args) -> int:
     fit = fit_tradeoff_csv(args.csv, args.steps, args.examples, n_boot=args.boot, seed=args.seed)
     law = f"({args.steps}/S_min - 1)({args.examples}/E_min - 1) = 1, B_crit = E_min/S_min"
     print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
+    return 0
+
+
+def cmd_fit_learning_curve(args) -> int:
+    from .frontier import fit_learning_curve_csv
+    fit = fit_learning_curve_csv(args.csv, args.n, args.steps, args.y, n_boot=args.boot, seed=args.seed)
+    law = f"{args.y} = ({args.n}_c/{args.n})^alpha_N + ({args.steps}_c/{args.steps})^alpha_S (Kaplan Eq 1.6)"
+    print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
+    return 0
+
+
+def cmd_paper_intersection(args) -> int:
+    from .paper import intersection
+    print(json.dumps(intersection(), indent=1))
     return 0
 
 
@@ -171,6 +187,15 @@ def parser() -> argparse.ArgumentParser:
     csv_fit("tradeoff", "fit the steps-examples hyperbola (S/S_min - 1)(E/E_min - 1) = 1 of one target loss; prints "
             "JSON", cmd_fit_tradeoff, {"--steps": "column of optimizer steps to reach the target loss",
                                        "--examples": "column of examples (tokens) processed to reach it"})
+    csv_fit("learning-curve", "fit L(N, S) = (N_c/N)^a_N + (S_c/S)^a_S (Eq 1.6) to three CSV columns; prints JSON",
+            cmd_fit_learning_curve, {"--n": "column of non-embedding parameters",
+                                     "--steps": "column of steps (S_min, Eq 5.4, if you know B_crit; else S)",
+                                     "--y": "column of losses"}, "bootstrap resamples (points resampled)")
+
+    paper = sub.add_parser("paper", help="numbers computed from Kaplan et al.'s published constants")
+    paper_sub = paper.add_subparsers(dest="paper_command", required=True)
+    paper_sub.add_parser("intersection", help="C*, N*, D*, L* of §6.3 (Eq 6.8) from the published fits (JSON)"
+                         ).set_defaults(func=cmd_paper_intersection)
 
     cal = sub.add_parser("calibrate", help="fit the tuned protocol's LR rule to the calibration grid")
     cal.add_argument("--runs-dir", help="folder holding calibration/ (default: runs/reference)")

@@ -19,7 +19,7 @@ SAMPLERS = ("epochs", "random")
 SUBSET_ORDERS = ("stratified", "prefix")   # data.subsets
 # Which protocol set a run's LR, warmup and schedule (``protocol`` module): a preset, the calibration
 # sweep (a preset's warmup and schedule with the LR swept by hand), or anything set by hand.
-PROTOCOLS = ("kaplan", "tuned", "calibration", "batch-scan", "custom")
+PROTOCOLS = ("kaplan", "tuned", "calibration", "batch-scan", "cooldown", "custom")
 
 # Fields added after the first records were written, and the behaviour those records had.
 LEGACY = {"sampling": "random", "grad_stats_every": 0, "trace_points": 1000, "loss_ema": 0.9, "protocol": "custom",
@@ -68,9 +68,16 @@ class TrainConfig:
     grad_stats_every: int = 10                 # a step that is one micro-batch is split in two every k steps, so
                                                # the gradient-noise estimator has two batch sizes (0 = never);
                                                # steps of several micro-batches measure it every step for free
+    cooldown_budgets: tuple | None = None      # token budgets B_i: at step (1 − f)·B_i of the constant-LR run a copy
+                                               # branches off, decays the LR linearly to 0 over f·B_i tokens and is
+                                               # evaluated: the loss a run of exactly B_i tokens would reach (Hägele
+                                               # et al. 2024). The run itself goes on at constant LR. None = none
+    cooldown_fraction: float = 0.2             # f: the cooldown's share of each budget
 
     def __post_init__(self):
         self.betas = tuple(self.betas)
+        if self.cooldown_budgets is not None:
+            self.cooldown_budgets = tuple(int(b) for b in self.cooldown_budgets)
         self.shape = ModelShape.from_dict(dict(self.model))   # validates the shape
         problems = []
         if self.tokens < 1 or self.batch_tokens < 1 or self.micro_batch_tokens < 1:
@@ -101,12 +108,51 @@ class TrainConfig:
             problems.append("early_stopping_min_epochs must be ≥ 0")
         if self.grad_stats_every < 0:
             problems.append("grad_stats_every must be ≥ 0")
+        if self.cooldown_budgets is not None and not problems:
+            problems += self._cooldown_problems()
         if problems:
             raise ValueError("impossible training config: " + "; ".join(problems))
+
+    def _cooldown_problems(self) -> list[str]:
+        budgets, f = self.cooldown_budgets, self.cooldown_fraction
+        if not 0 < f < 1:
+            return [f"cooldown_fraction must be in (0, 1), got {f}"]
+        if self.schedule != "constant":
+            return [f"cooldowns branch from a constant learning rate; schedule is {self.schedule!r}"]
+        if self.early_stopping_patience is not None:
+            return ["cooldowns and early stopping exclude each other (a branch needs the run's own weights)"]
+        if not budgets or list(budgets) != sorted(set(budgets)):
+            return [f"cooldown_budgets must be increasing and distinct, got {list(budgets)}"]
+        problems = []
+        branches = [branch for _, branch, _ in self.cooldown_plan()]
+        if len(set(branches)) < len(branches):
+            problems.append(f"cooldown budgets {list(budgets)} share branch steps at batch {self.batch_tokens:,}")
+        for budget, branch, steps in self.cooldown_plan():
+            if steps < 1:
+                problems.append(f"cooldown budget {budget:,} leaves no cooldown step at batch {self.batch_tokens:,}")
+            elif branch > self.steps:
+                problems.append(f"cooldown budget {budget:,} branches at step {branch:,}, after the run's last "
+                                f"({self.steps:,}); raise tokens to at least {(1 - f) * budget:,.0f}")
+            elif branch * self.batch_tokens < self.warmup_tokens:
+                problems.append(f"cooldown budget {budget:,} branches at {branch * self.batch_tokens:,} tokens, "
+                                f"inside the warmup ({self.warmup_tokens:,})")
+        return problems
+
+    def cooldown_plan(self) -> list[tuple[int, int, int]]:
+        """(budget in tokens, branch step, cooldown steps) for every cooldown: the branch copies the run
+        after step ``branch`` (1-based) and takes ``cooldown steps`` more, ending at ``budget`` tokens."""
+        plan = []
+        for budget in self.cooldown_budgets or ():
+            total = max(1, round(budget / self.batch_tokens))
+            branch = round((1 - self.cooldown_fraction) * total)
+            plan.append((budget, branch, total - branch))
+        return plan
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["betas"] = list(self.betas)
+        if self.cooldown_budgets is not None:
+            d["cooldown_budgets"] = list(self.cooldown_budgets)
         return d
 
     @classmethod
@@ -131,6 +177,11 @@ class TrainConfig:
     @property
     def steps(self) -> int:
         return math.ceil(self.tokens / self.batch_tokens)
+
+    @property
+    def tokens_processed(self) -> int:
+        """Tokens the run trains on, its cooldown branches included."""
+        return self.steps * self.batch_tokens + sum(s for _, _, s in self.cooldown_plan()) * self.batch_tokens
 
     @property
     def batch_seqs(self) -> int:

@@ -184,3 +184,19 @@ def steps_min(steps, batch, b_crit):
 def compute_min(compute, batch, b_crit):
     """Eq 5.5: the least compute that reaches the same loss, C_min = C / (1 + B/B_crit), of C at batch B."""
     return np.asarray(compute, float) / (1 + np.asarray(batch, float) / np.asarray(b_crit, float))
+
+
+def measured_law(reference, n_boot: int = 1000) -> dict:
+    """The critical-batch law of this book's batch grid, for other chapters: the first of ``GRIDS`` under
+    ``reference`` that has records is read as the critical-batch chapter reads it. Returns ``alpha_B``, its
+    interval, ``B_star``, ``grid`` and ``b_crit`` (a function of the loss, tokens)."""
+    from .runs import find_grid, load_grid
+    folder = find_grid(reference, GRIDS)
+    runs = load_grid(folder, report=False)
+    fits = tradeoffs(steps_to_targets(runs, common_targets(runs)), n_boot=n_boot)
+    if len(fits) < 2:
+        raise ValueError(f"{folder.name}: too few (size, target) fits for the B_crit(L) law ({len(fits)})")
+    alpha_b, ci, b_star, _ = critical_batch_law(fits, n_boot=n_boot)
+    return {"alpha_B": alpha_b, "alpha_B_ci": ci, "B_star": b_star, "grid": folder.name,
+            "loss_range": (float(fits["target"].min()), float(fits["target"].max())),
+            "b_crit": lambda loss: b_star / np.asarray(loss, float) ** (1 / alpha_b)}

@@ -1,13 +1,15 @@
 """Observers: what happens after each training step, one class per concern.
 
-``train.train_run`` calls ``on_step(run, stats)`` of each observer after every optimizer step
-(``stats`` is ``train.StepStats``) and ``on_end(run)`` when the loop ends; an ``on_step`` that
+``train.train_run`` calls ``on_start(run)`` of each observer before the loop (after a resume too),
+``on_step(run, stats)`` after every optimizer step (``stats`` is ``train.StepStats``) and
+``on_end(run)`` when the loop ends; an ``on_step`` that
 returns True ends training early, one that raises ``TrainingFailed`` ends the run as ``failed``.
 ``run`` is a ``RunContext``: the trainer, the record being written and its folder. Everything an
 observer must remember across a restart lives in ``run.trainer.state``, which checkpoints hold.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
@@ -37,6 +39,8 @@ class RunContext:
     def save_record(self) -> None:
         self.record["curve"] = self.trainer.state["curve"]
         self.record["trace"] = self.trainer.state["trace"]
+        if "cooldowns" in self.trainer.state:
+            self.record["cooldowns"] = self.trainer.state["cooldowns"]
         write_record(self.run_dir, self.record)
 
     def curve_point_now(self, stats) -> bool:
@@ -46,6 +50,9 @@ class RunContext:
 
 class Observer:
     """Called after every step; ``on_step`` returns True to end training early."""
+
+    def on_start(self, run: RunContext) -> None:
+        return None
 
     def on_step(self, run: RunContext, stats) -> bool | None:
         return None
@@ -122,22 +129,23 @@ class Curve(Observer):
     def __init__(self, config: TrainConfig, wall_start: float, wall_before: float):
         self.eval_steps = set(config.eval_steps())
         self.wall_start, self.wall_before = wall_start, wall_before
-        self.window: list[float] = []
 
     def on_step(self, run, stats):
-        self.window.append(stats.loss)
+        trainer, state = run.trainer, run.trainer.state
+        window = state.setdefault("curve_window", [])   # in the state, so a resume between points is exact
+        window.append(stats.loss)
+        del window[:-10]
         if stats.step not in self.eval_steps:
             return
-        trainer, state = run.trainer, run.trainer.state
         val = trainer.evaluate(trainer.val_windows)
         if not math.isfinite(val):
             raise TrainingFailed(f"non-finite validation loss at step {stats.step}")
         state["wall_s"] = self.wall_before + time.monotonic() - self.wall_start
         state["curve"].append({"step": stats.step, "tokens": stats.tokens, "epoch": round(stats.epochs, 6),
-                               "train_loss": sum(self.window[-10:]) / len(self.window[-10:]),
+                               "train_loss": sum(window) / len(window),
                                "train_loss_ema": stats.loss_ema, "val_loss": val, "lr": stats.lr,
                                "wall_s": round(state["wall_s"], 3)})
-        self.window = []
+        window.clear()
         if val < state["best_val"]:
             state.update(best_val=val, best_step=stats.step, since_best=0)
             if trainer.keeps_best:
@@ -169,6 +177,58 @@ class EarlyStopping(Observer):
     def on_step(self, run, stats):
         return run.curve_point_now(stats) and run.trainer.state["since_best"] > self.patience \
             and stats.epochs >= self.min_epochs
+
+
+class Cooldowns(Observer):
+    """Cooldown branches (``TrainConfig.cooldown_budgets``): the loss a run of each budget would reach.
+
+    After step ``branch`` of the constant-LR run the trainer's whole state (weights, optimizer, sampler,
+    RNG, loop state) is copied and written as a checkpoint; the copy then takes ``steps`` more optimizer
+    steps with the LR falling linearly from the peak towards 0 (the last at peak/steps), reading the data
+    the run would read next, so the branch is the run that a schedule of exactly that budget (constant,
+    then the cooldown) would have been. Its validation loss is read on the final evaluation windows, the
+    run's state is put back as it was, and the result is kept in ``state["cooldowns"]`` and a second
+    checkpoint. A kill during a branch resumes at its branch point and redoes it; a finished branch is
+    never repeated.
+    """
+
+    def __init__(self, config: TrainConfig):
+        self.plan = {branch: (budget, steps) for budget, branch, steps in config.cooldown_plan()}
+        self.windows = None
+
+    def on_start(self, run):
+        run.trainer.state.setdefault("cooldowns", [])
+        self.branch_if_due(run, run.trainer.state["step"])   # a branch a kill interrupted
+
+    def on_step(self, run, stats):
+        self.branch_if_due(run, stats.step)
+
+    def branch_if_due(self, run, step: int) -> None:
+        trainer = run.trainer
+        if step not in self.plan or any(c["branch_step"] == step for c in trainer.state["cooldowns"]):
+            return
+        budget, steps = self.plan[step]
+        saved = copy.deepcopy(trainer.state_dict())
+        saved["rng"] = checkpoint.rng_states()
+        checkpoint.save(run.checkpoint_path, trainer.state_dict())
+        started = time.monotonic()
+        peak = trainer.config.peak_lr(trainer.n_params)
+        for k in range(steps):
+            stats = trainer.step(lr=peak * (steps - k) / steps)
+        if self.windows is None:
+            from .sampling import fixed_windows
+            self.windows = fixed_windows(trainer.corpus.tokens("val"), trainer.config.final_eval_tokens,
+                                         trainer.length)
+        val = trainer.evaluate(self.windows)
+        if not math.isfinite(val):
+            raise TrainingFailed(f"non-finite validation loss after the cooldown to {budget:,} tokens")
+        result = {"budget": budget, "branch_step": step, "cooldown_steps": steps, "steps": stats.step,
+                  "tokens": stats.tokens, "epoch": round(stats.epochs, 6), "val_loss": val,
+                  "train_loss_ema": stats.loss_ema, "lr_peak": peak, "wall_s": round(time.monotonic() - started, 3)}
+        trainer.load_state_dict(saved)
+        trainer.state["cooldowns"].append(result)
+        run.save_record()
+        checkpoint.save(run.checkpoint_path, trainer.state_dict())
 
 
 class Progress(Observer):

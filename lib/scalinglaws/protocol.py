@@ -141,6 +141,31 @@ def batch_scan(model, *, tokens: int, batch_tokens: int, rule: LRRule | None = N
     return {**config, "protocol": "batch-scan", "schedule": "constant", **overrides}
 
 
+COOLDOWN_FRACTION = 0.2     # the cooldown's share of a budget (Hägele et al. 2024 use 10–20%)
+
+
+def cooldown(model, *, budgets, rule: LRRule | None = None, fraction: float = COOLDOWN_FRACTION,
+             **overrides) -> dict:
+    """A constant-LR run with a cooldown branch ending at each of ``budgets`` (tokens).
+
+    LR*(N) and the warmup are ``tuned``'s for a run of the largest budget; budgets whose branch would start
+    inside the warmup are left out (the largest models lose their smallest budgets). The run reads
+    ``(1 − fraction)`` of the largest budget, where the last branch starts.
+    """
+    rule = rule or load_rule()
+    shape = _shape(model)
+    batch = overrides.get("batch_tokens", rule.batch_tokens)
+    budgets = sorted({max(1, round(b / batch)) * batch for b in budgets})
+    warmup = tuned_warmup_tokens(shape, budgets[-1])
+    branch_tokens = lambda b: round((1 - fraction) * (b // batch)) * batch   # noqa: E731
+    kept = [b for b in budgets if branch_tokens(b) >= warmup]
+    if not kept:
+        raise ValueError(f"every cooldown budget of {shape.label} branches inside its warmup ({warmup:,} tokens)")
+    config = tuned(shape, tokens=branch_tokens(budgets[-1]), rule=rule, batch_tokens=batch)
+    return {**config, "protocol": "cooldown", "schedule": "constant", "warmup_tokens": warmup,
+            "cooldown_budgets": kept, "cooldown_fraction": fraction, **overrides}
+
+
 def preset(name: str, model, **kwargs) -> dict:
     """``kaplan`` or ``tuned`` by name."""
     if name not in PRESETS:

@@ -19,13 +19,15 @@ every field of the schema (``SCHEMA_VERSION``):
     flops_per_token {kaplan_6N, with_head, with_head_attn}
     curve         [{step, tokens, epoch, train_loss, val_loss, lr, wall_s}, ...] at log-spaced steps
     trace         dense per-step statistics in blocks of ``every`` steps (columns of equal length)
+    cooldowns     [{budget, branch_step, cooldown_steps, steps, tokens, epoch, val_loss, train_loss_ema, lr_peak,
+                  wall_s}, ...]: the cooldown branches of a constant-LR run (only runs with ``cooldown_budgets``)
     final         {val_loss, best_val_loss, best_step, weights, eval_step, tokens, steps, epochs, ..., eval}
     corpus        {spec, vocab_size, path, manifest_sha256, train_tokens, windows}
     provenance    {command, commit, library_sha256, machine, device, precision, torch, python, started, ...}
 
 Loading: ``load_grid`` gives one row per complete run with every scalar config field as a column;
 ``curves`` gives the learning curves in long form with the compute of every point under each
-accounting; ``traces`` gives the dense per-step statistics in long form.
+accounting, ``cooldown_points`` the same for the cooldown branches; ``traces`` gives the dense per-step statistics in long form.
 """
 from __future__ import annotations
 
@@ -229,6 +231,7 @@ def flatten(record: dict) -> dict:
     row["D"] = cfg.get("train_subset_tokens") or record.get("corpus", {}).get("train_tokens")
     row["curve"] = record["curve"]
     row["trace"] = record.get("trace")
+    row["cooldowns"] = record.get("cooldowns")
     row["config"] = cfg
     prov = record["provenance"]
     for key in ("machine", "device", "started", "finished", "commit", "library_sha256"):
@@ -245,15 +248,18 @@ def grid_corpora(grid_dir: Path) -> dict:
 RUN_COLUMNS = ("run_id", "N", "N_embedding", "N_total", "n_layer", "d_model", "batch_tokens", "lr", "seed")
 
 
-def curves(df: pd.DataFrame, columns=RUN_COLUMNS) -> pd.DataFrame:
+def curves(df: pd.DataFrame, columns=RUN_COLUMNS, field: str = "curve") -> pd.DataFrame:
     """Learning curves of a grid table in long form: one row per (run, curve point).
 
     Each point carries its training compute under every accounting, in FLOPs:
     ``compute_6N`` = tokens × 6N, ``compute_head`` adds the LM head, ``compute_head_attn`` also attention.
+    ``field="cooldowns"`` gives the cooldown branches the same way (``cooldown_points``).
     """
     parts = []
     for _, run in df.iterrows():
-        c = pd.DataFrame(run["curve"])
+        if not run.get(field):
+            continue
+        c = pd.DataFrame(run[field])
         for key in columns:   # a point's own value (its lr) wins over the run's (the configured peak)
             if key in run and key not in c:
                 c[key] = run[key]
@@ -262,6 +268,11 @@ def curves(df: pd.DataFrame, columns=RUN_COLUMNS) -> pd.DataFrame:
             c[f"compute_{suffix}"] = c["tokens"].astype(float) * float(run[f"flops_{suffix}"])
         parts.append(c)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def cooldown_points(df: pd.DataFrame, columns=RUN_COLUMNS) -> pd.DataFrame:
+    """The cooldown branches of a grid table in long form: one row per (run, budget), with compute columns."""
+    return curves(df, columns, field="cooldowns")
 
 
 def traces(df: pd.DataFrame, columns=RUN_COLUMNS) -> pd.DataFrame:

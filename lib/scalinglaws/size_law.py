@@ -105,12 +105,12 @@ def routes_to_alpha_n(reference: Path, direct) -> pd.DataFrame:
     """α_N by three routes: this chapter's direct fit, the L(N, D) fit of the overfitting chapter and the
     L(N, S) fit of the compute chapter. A route whose chapter has no records yet says so; each row is read
     from its own grid's records when they exist."""
-    from . import overfitting
+    from . import frontier, overfitting
 
     rows = [{"route": "L(N) direct fit (this chapter)", "alpha_N": direct.alpha,
              "ci": (direct.alpha_ci[0], direct.alpha_ci[1]), "source": "lnn"}]
     routes = (("L(N, D) fit, D → ∞", "overfit", "overfitting chapter", overfitting.route_to_alpha_n),
-              ("L(N, S) fit, S → ∞", "lns", "compute chapter", None))
+              ("L(N, S) fit, S → ∞", "frontier", "compute chapter", frontier.route_to_alpha_n))
     for route, grid, chapter, read in routes:
         folder = Path(reference) / grid
         if read is not None and folder.is_dir() and any(folder.glob("*/run.json")):

@@ -34,8 +34,8 @@ from . import __version__, checkpoint
 from .config import TrainConfig
 from .data.subsets import nested_subset
 from .models import accounting, build_model, lm_loss
-from .observers import (Checkpointing, Curve, DivergenceGuard, EarlyStopping, Observer, Progress, RunContext,
-                        Trace, TrainingFailed)
+from .observers import (Checkpointing, Cooldowns, Curve, DivergenceGuard, EarlyStopping, Observer, Progress,
+                        RunContext, Trace, TrainingFailed)
 from .provenance import file_sha256, git_commit, library_sha256, machine_description, now
 from .runs import RecordError, complete_record, fail_record, new_record, read_record, write_record
 from .sampling import fixed_windows, make_sampler
@@ -155,10 +155,11 @@ class Trainer:
         return torch.stack(norms).float().pow(2).sum() * n_micro ** 2
 
     # -- the step --------------------------------------------------------------------------
-    def step(self) -> StepStats:
+    def step(self, lr: float | None = None) -> StepStats:
+        """One optimizer step at the schedule's learning rate, or at ``lr`` when given (a cooldown branch)."""
         cfg, state = self.config, self.state
         step = state["step"]
-        lr = cfg.lr_at(step, self.n_params)
+        lr = cfg.lr_at(step, self.n_params) if lr is None else lr
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         n_micro, micro = self.micro_plan(step)
@@ -231,6 +232,8 @@ def default_observers(trainer: Trainer, progress: bool, desc: str) -> list[Obser
                  Checkpointing(cfg.checkpoint_interval_s)]
     if cfg.early_stopping_patience is not None:
         observers.append(EarlyStopping(cfg.early_stopping_patience, cfg.early_stopping_min_epochs))
+    if cfg.cooldown_budgets:
+        observers.append(Cooldowns(cfg))
     if progress:
         observers.append(Progress(cfg, trainer.state["step"], desc))
     return observers
@@ -325,6 +328,8 @@ def train_run(config: TrainConfig | dict, run_dir: Path, *, grid: str = "adhoc",
     wall_start, wall_before = time.monotonic(), trainer.state["wall_s"]
     active = default_observers(trainer, progress, run_id) + list(observers)
     try:
+        for observer in active:
+            observer.on_start(run)
         while trainer.state["step"] < config.steps:
             if stop_after_steps is not None and trainer.state["step"] >= stop_after_steps:
                 for observer in active:
@@ -345,6 +350,8 @@ def train_run(config: TrainConfig | dict, run_dir: Path, *, grid: str = "adhoc",
         run.save_record()
         return record
     record["curve"], record["trace"] = trainer.state["curve"], trainer.state["trace"]
+    if config.cooldown_budgets:
+        record["cooldowns"] = trainer.state.get("cooldowns", [])
     complete_record(record, final, now())
     write_record(run_dir, record)
     ckpt_path.unlink(missing_ok=True)

@@ -46,7 +46,7 @@ class RunSpec:
     @property
     def cost(self) -> float:
         """Training FLOPs (with head and attention), for balancing slices and printing tables."""
-        return self.accounting["flops_per_token"]["with_head_attn"] * self.config.get("tokens", TrainConfig.tokens)
+        return self.accounting["flops_per_token"]["with_head_attn"] * self.train_config.tokens_processed
 
 
 @dataclass(frozen=True)
@@ -187,4 +187,4 @@ def get_grid(name: str) -> Grid:
     raise KeyError(f"unknown grid {name!r}; known grids: {', '.join(sorted(GRIDS))} (or a path to a grid .json file)")
 
 
-from . import batch, calibration, ln, overfit, smoke  # noqa: E402,F401  (each module registers its grids)
+from . import batch, calibration, frontier, ln, overfit, smoke  # noqa: E402,F401  (each module registers its grids)

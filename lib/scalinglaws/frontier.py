@@ -1,0 +1,454 @@
+"""The compute-efficient frontier (paper §5–6, App B): the loss at fixed compute, the best size per
+budget, and the laws read off them.
+
+Two *readings* of "the loss a model reaches with compute C" (``grids.frontier``):
+
+* ``kaplan``: a point of a learning curve whose cosine runs to the grid's shared horizon (the paper's
+  envelope, Fig 2). Before the horizon the LR has not annealed, so a point at C is worse than a run of
+  budget C would be, by more for the points far from the end.
+* ``cooldown``: the loss a run of exactly budget C reaches (a cooldown branch of a constant-LR run).
+
+and two *accountings* (Porian et al. 2024's first factor, Pearce & Song 2024's thesis):
+
+* ``kaplan``: non-embedding N and C = 6N per token;
+* ``total``: every parameter and the FLOPs of the LM head and of attention too.
+
+``losses_at`` reads every size's loss at common budgets (log–log interpolation inside the size's own
+range, never extrapolated); ``optimal_sizes`` finds the size with the least loss per budget (Akima
+interpolation of log L over log N, as Porian et al.), flags budgets whose best size is the grid's
+smallest or largest available there (``on_edge``: not fitted), and bootstraps the seed noise into an
+interval; ``allocation_exponent`` fits N_opt ∝ C^a over interior budgets. ``fit_learning_curve`` is
+Eq 1.6, L(N, S) = (N_c/N)^α_N + (S_c/S_min)^α_S; ``excess`` is Eqs B.15–B.17; ``intersection`` is §6.3 (``paper_intersection`` with the published constants).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .analysis import PF_DAY, interpolate_at
+from .critical_batch import compute_min, steps_min
+from .runs import cooldown_points, curves
+
+READINGS = ("kaplan", "cooldown")
+ACCOUNTINGS = {"kaplan": ("N", "compute_6N"), "total": ("N_total", "compute_head_attn")}
+ACCOUNTING_LABELS = {"kaplan": "non-embedding N, C = 6N", "total": "total N, C with head and attention"}
+
+
+def reading_of(run_id: str) -> str:
+    """``kaplan`` or ``cooldown``, from a frontier run id (``L2-d8_kaplan``)."""
+    for name in READINGS:
+        if run_id.endswith(f"_{name}"):
+            return name
+    raise ValueError(f"{run_id!r} is not a frontier run (ids end in _kaplan or _cooldown)")
+
+
+def loss_points(runs: pd.DataFrame, reading: str, accounting: str = "kaplan") -> pd.DataFrame:
+    """Every (size, compute, loss) point of one reading: ``size`` (the model's label), ``N`` under the
+    accounting, ``C`` (FLOPs), ``tokens``, ``steps``, ``loss`` (validation). Kaplan's curves lose their
+    points inside the warmup (the paper fits every step after it)."""
+    if reading not in READINGS:
+        raise ValueError(f"unknown reading {reading!r} ({', '.join(READINGS)})")
+    if accounting not in ACCOUNTINGS:
+        raise ValueError(f"unknown accounting {accounting!r} ({', '.join(ACCOUNTINGS)})")
+    n_col, c_col = ACCOUNTINGS[accounting]
+    mine = runs[runs["run_id"].map(reading_of) == reading]
+    if mine.empty:
+        return pd.DataFrame(columns=["run_id", "size", "n_layer", "N", "C", "tokens", "steps", "loss"])
+    long = curves(mine) if reading == "kaplan" else cooldown_points(mine)
+    if reading == "kaplan":
+        warm = mine.set_index("run_id")["warmup_tokens"]
+        long = long[long["tokens"] > long["run_id"].map(warm)].rename(columns={"step": "steps"})
+    sizes = mine.set_index("run_id")
+    out = pd.DataFrame({"run_id": long["run_id"], "size": long["run_id"].str.rsplit("_", n=1).str[0],
+                        "n_layer": long["run_id"].map(sizes["n_layer"]),
+                        "N": long["run_id"].map(sizes[n_col]).astype(float), "C": long[c_col].astype(float),
+                        "tokens": long["tokens"].astype(float), "steps": long["steps"].astype(float),
+                        "batch_tokens": long["run_id"].map(sizes["batch_tokens"]).astype(float),
+                        "loss": long["val_loss"].astype(float)})
+    return out.sort_values(["N", "C"]).reset_index(drop=True)
+
+
+def budget_grid(points: pd.DataFrame, per_decade: int = 4, min_sizes: int = 3, x: str = "C") -> np.ndarray:
+    """Log-spaced budgets of ``x`` (``C`` or ``C_min``), ``per_decade`` to a decade, where at least
+    ``min_sizes`` sizes have a loss."""
+    lo = points.groupby("size")[x].min().sort_values()
+    hi = points.groupby("size")[x].max().sort_values()
+    if len(lo) < min_sizes:
+        raise ValueError(f"a frontier needs at least {min_sizes} sizes, got {len(lo)}")
+    start, stop = lo.iloc[min_sizes - 1], hi.iloc[-min_sizes]
+    if not stop > start:
+        raise ValueError("no budget is covered by enough sizes")
+    k = np.arange(np.ceil(np.log10(start) * per_decade), np.floor(np.log10(stop) * per_decade) + 1)
+    return 10 ** (k / per_decade)
+
+
+def losses_at(points: pd.DataFrame, budgets, x: str = "C") -> pd.DataFrame:
+    """Each size's loss at each budget of ``x`` (rows: budgets; columns: sizes' N), NaN where a size does
+    not cover the budget."""
+    table = {}
+    for _, part in points.groupby("size"):
+        table[float(part["N"].iloc[0])] = interpolate_at(part, x, "loss", budgets)
+    out = pd.DataFrame(table, index=pd.Index(np.asarray(budgets, float), name="C"))
+    return out[sorted(out.columns)]
+
+
+def _argmin_log(ns: np.ndarray, losses: np.ndarray, fine: int = 200) -> tuple[float, float, bool]:
+    """(N at the least loss, that loss, on_edge): Akima in log–log over the sizes present, on a fine grid.
+    ``on_edge`` when the least of the measured losses is at the smallest or largest size present."""
+    ok = np.isfinite(losses)
+    ns, losses = ns[ok], losses[ok]
+    i = int(np.argmin(losses))
+    edge = i in (0, len(ns) - 1)
+    if len(ns) < 3:
+        return float(ns[i]), float(losses[i]), True
+    from scipy.interpolate import Akima1DInterpolator
+    x, y = np.log(ns), np.log(losses)
+    grid = np.linspace(x[0], x[-1], fine)
+    curve = Akima1DInterpolator(x, y)(grid)
+    j = int(np.nanargmin(curve))
+    return float(np.exp(grid[j])), float(np.exp(curve[j])), edge
+
+
+def optimal_sizes(table: pd.DataFrame, noise: float = 0.0, n_boot: int = 500, seed: int = 0) -> pd.DataFrame:
+    """Per budget: the best size ``N_opt``, its loss ``L_opt``, ``sizes`` present, ``on_edge``, and with
+    ``noise`` (the seed-to-seed s.d. of the loss, nats) a bootstrap interval ``N_opt_ci`` from ``n_boot``
+    draws of Gaussian noise on every loss; ``interior_share`` is the share of draws whose optimum is not on
+    the edge (Porian et al. drop a budget below one half)."""
+    rng = np.random.default_rng(seed)
+    ns = table.columns.to_numpy(float)
+    rows = []
+    for c, row in table.iterrows():
+        losses = row.to_numpy(float)
+        n_opt, l_opt, edge = _argmin_log(ns, losses)
+        draws, interior = [], []
+        for _ in range(n_boot if noise > 0 else 0):
+            n_b, _, e_b = _argmin_log(ns, losses + rng.normal(0, noise, len(losses)))
+            draws.append(n_b)
+            interior.append(not e_b)
+        ci = tuple(np.exp(np.percentile(np.log(draws), [2.5, 97.5]))) if draws else (np.nan, np.nan)
+        rows.append({"C": float(c), "C_pf_days": float(c) / PF_DAY, "N_opt": n_opt, "L_opt": l_opt,
+                     "sizes": int(np.isfinite(losses).sum()), "on_edge": edge, "N_opt_ci": ci,
+                     "interior_share": float(np.mean(interior)) if interior else float(not edge),
+                     "draws": np.array(draws)})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class AllocationFit:
+    """``N_opt = N_e · C^a`` (C in PF-days) over ``n`` interior budgets, with a bootstrap interval on a."""
+
+    a: float
+    a_ci: tuple
+    N_e: float
+    n: int
+    C_min: float
+    C_max: float
+    decades: float
+    n_boot: int
+
+    def predict(self, C):
+        return self.N_e * (np.asarray(C, float) / PF_DAY) ** self.a
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["a_ci"] = list(self.a_ci)
+        return d
+
+
+def allocation_exponent(optima: pd.DataFrame, min_interior: float = 0.5) -> AllocationFit:
+    """Fit log N_opt = log N_e + a·log C over the budgets that are interior (not ``on_edge``) and whose
+    bootstrap draws are interior at least ``min_interior`` of the time. The interval refits the slope on
+    each bootstrap draw (the draws of ``optimal_sizes``), so it carries the seed noise."""
+    use = optima[(~optima["on_edge"]) & (optima["interior_share"] >= min_interior)]
+    if len(use) < 3:
+        raise ValueError(f"an allocation exponent needs at least 3 interior budgets, got {len(use)} "
+                         f"of {len(optima)} (the rest have their best size at the grid's edge)")
+    x = np.log(use["C_pf_days"].to_numpy(float))
+    slope, intercept = np.polyfit(x, np.log(use["N_opt"].to_numpy(float)), 1)
+    draws = [d for d in use["draws"]]
+    boots = []
+    if all(len(d) for d in draws):
+        for k in range(min(len(d) for d in draws)):
+            boots.append(np.polyfit(x, np.log([d[k] for d in draws]), 1)[0])
+    ci = tuple(np.percentile(boots, [2.5, 97.5])) if boots else (np.nan, np.nan)
+    c = use["C"].to_numpy(float)
+    return AllocationFit(a=float(slope), a_ci=(float(ci[0]), float(ci[1])), N_e=float(np.exp(intercept)),
+                         n=len(use), C_min=float(c.min()), C_max=float(c.max()),
+                         decades=float(np.log10(c.max() / c.min())), n_boot=len(boots))
+
+
+def frontier_of(points: pd.DataFrame, noise: float, n_boot: int = 500, per_decade: int = 4, x: str = "C"):
+    """(losses at common budgets of ``x``, the optimal size per budget) of one reading's loss points."""
+    table = losses_at(points, budget_grid(points, per_decade, x=x), x=x)
+    return table, optimal_sizes(table, noise, n_boot)
+
+
+def slope_fit(x, y, n_boot: int = 1000) -> dict:
+    """The exponent b of y ∝ x^b with a residual-bootstrap interval (``fit.fit_power_law`` with its sign
+    turned: that fits y = (x_c/x)^α, so b = −α)."""
+    from .fit import fit_power_law
+    f = fit_power_law(x, y, n_boot=n_boot)
+    return {"b": -f.alpha, "ci": (-f.alpha_ci[1], -f.alpha_ci[0]), "n": f.n, "decades": f.decades,
+            "coef": f.x_c ** f.alpha, "fit": f}
+
+
+def allocation(optima: pd.DataFrame, b_crit, batch: float) -> pd.DataFrame:
+    """What the compute-efficient model of each budget does (Table 6, Fig 14): budgets are C_min (FLOPs);
+    at the optimum's loss, B_crit(L), the fixed-batch compute C = C_min (1 + B/B_crit), its steps
+    S = C/(6 N_opt B), S_min (Eq 5.4) and the tokens D = S·B it reads."""
+    out = optima[["C", "C_pf_days", "N_opt", "L_opt", "on_edge", "interior_share"]].rename(
+        columns={"C": "C_min", "C_pf_days": "C_min_pf_days"}).copy()
+    bc = np.asarray(b_crit(out["L_opt"].to_numpy(float)), float)
+    out["B_crit"] = bc
+    out["C"] = out["C_min"] * (1 + batch / bc)
+    out["S"] = out["C"] / (6 * out["N_opt"] * batch)
+    out["S_min"] = steps_min(out["S"], batch, bc)
+    out["D"] = out["S"] * batch
+    return out
+
+
+def predict_at_steps(law: "LearningCurveFit", N, steps, batch: float, b_crit, iterations: int = 30):
+    """L(N, S_min) at ``steps`` raw steps of batch ``batch``: S_min = S/(1 + B_crit(L)/B) depends on the loss
+    it predicts, so the two are solved together by fixed-point iteration."""
+    N, steps = np.broadcast_arrays(np.asarray(N, float), np.asarray(steps, float))
+    loss = law.predict(N, steps)
+    for _ in range(iterations):
+        loss = law.predict(N, steps_min(steps, batch, b_crit(loss)))
+    return loss
+
+
+def four_ways(runs: pd.DataFrame, noise: float, n_boot: int = 500, per_decade: int = 4) -> pd.DataFrame:
+    """The allocation exponent a from the same runs, {kaplan, cooldown} readings × {kaplan, total}
+    accountings: one row each with a, its interval, the budgets fitted and those on the edge."""
+    rows = []
+    for reading in READINGS:
+        for accounting in ACCOUNTINGS:
+            points = loss_points(runs, reading, accounting)
+            if points.empty:
+                continue
+            _, optima = frontier_of(points, noise, n_boot, per_decade)
+            row = {"reading": reading, "accounting": accounting, "budgets": len(optima),
+                   "on_edge": int(optima["on_edge"].sum())}
+            try:
+                fit = allocation_exponent(optima)
+                row.update(a=fit.a, a_lo=fit.a_ci[0], a_hi=fit.a_ci[1], fitted=fit.n, decades=fit.decades, fit=fit)
+            except ValueError as e:
+                row.update(a=np.nan, a_lo=np.nan, a_hi=np.nan, fitted=0, decades=0.0, fit=None, problem=str(e))
+            row["optima"] = optima
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# -- batch adjustment (Eqs 5.4, 5.5) ----------------------------------------------------------
+
+def with_min_adjustment(points: pd.DataFrame, b_crit) -> pd.DataFrame:
+    """Add ``S_min`` and ``C_min`` to loss points, with ``b_crit(L)`` (tokens) from the critical-batch law."""
+    out = points.copy()
+    bc = np.asarray(b_crit(out["loss"].to_numpy(float)), float)
+    out["B_crit"] = bc
+    out["S_min"] = steps_min(out["steps"], out["batch_tokens"], bc)
+    out["C_min"] = compute_min(out["C"], out["batch_tokens"], bc)
+    return out
+
+
+# -- L(N, S), Eq 1.6 / 5.6 ----------------------------------------------------------------------
+
+@dataclass
+class LearningCurveFit:
+    """``L(N, S) = (N_c/N)^α_N + (S_c/S)^α_S`` (S = S_min when the batch is adjusted)."""
+
+    alpha_N: float
+    alpha_S: float
+    N_c: float
+    S_c: float
+    alpha_N_ci: tuple
+    alpha_S_ci: tuple
+    N_c_ci: tuple
+    S_c_ci: tuple
+    n: int
+    groups: int
+    N_range: tuple
+    S_range: tuple
+    rms_log_residual: float
+    n_boot: int
+    method: str = "bootstrap over runs (whole curves resampled)"
+
+    def predict(self, N, S):
+        return (self.N_c / np.asarray(N, float)) ** self.alpha_N + (self.S_c / np.asarray(S, float)) ** self.alpha_S
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                d[k] = list(v)
+        return d
+
+
+def _lns_fit(logN, logS, logy, start):
+    import lmfit
+
+    def log_lns(logN, logS, alpha_N, alpha_S, log_Nc, log_Sc):
+        return np.log(np.exp(alpha_N * (log_Nc - logN)) + np.exp(alpha_S * (log_Sc - logS)))
+
+    model = lmfit.Model(log_lns, independent_vars=["logN", "logS"])
+    params = model.make_params(**start)
+    params["alpha_N"].set(min=1e-4, max=2)
+    params["alpha_S"].set(min=1e-3, max=5)
+    return model.fit(logy, params, logN=logN, logS=logS)
+
+
+def _lns_starts(logN, logS, logy):
+    for aN in (0.05, 0.1, 0.3):
+        for aS in (0.3, 0.8, 1.5):
+            yield {"alpha_N": aN, "alpha_S": aS, "log_Nc": float(np.max(logN) + np.min(logy) / aN),
+                   "log_Sc": float(np.median(logS))}
+
+
+def fit_learning_curve(N, S, y, groups=None, n_boot: int = 200, seed: int = 0) -> LearningCurveFit:
+    """Fit Eq 1.6 by least squares on log L from several starts; the interval resamples ``groups`` (one
+    per run: a curve's points are not independent) with replacement, or the points when none are given."""
+    N, S, y = (np.asarray(v, float) for v in (N, S, y))
+    if not (N.shape == S.shape == y.shape) or N.ndim != 1:
+        raise ValueError("N, S and y must be 1-D and of one length")
+    if len(N) < 5:
+        raise ValueError(f"L(N, S) has 4 parameters: it needs at least 5 points, got {len(N)}")
+    if not (np.all(np.isfinite(N + S + y)) and np.all(N > 0) and np.all(S > 0) and np.all(y > 0)):
+        raise ValueError("L(N, S) needs finite, positive N, S and loss")
+    if np.ptp(np.log(N)) == 0 or np.ptp(np.log(S)) == 0:
+        raise ValueError("L(N, S) needs more than one N and more than one S")
+    groups = np.arange(len(N)) if groups is None else np.asarray(groups)
+    logN, logS, logy = np.log(N), np.log(S), np.log(y)
+
+    def best(idx, starts):
+        fits = []
+        for start in starts:
+            try:
+                fits.append(_lns_fit(logN[idx], logS[idx], logy[idx], start))
+            except (ValueError, FloatingPointError):
+                continue
+        return min(fits, key=lambda r: r.chisqr) if fits else None
+
+    everything = np.arange(len(N))
+    main = best(everything, list(_lns_starts(logN, logS, logy)))
+    if main is None:
+        raise ValueError("the L(N, S) fit did not converge from any start")
+    p = {k: v.value for k, v in main.params.items()}
+    rng = np.random.default_rng(seed)
+    labels = np.unique(groups)
+    boots = []
+    for _ in range(n_boot):
+        pick = rng.choice(labels, size=len(labels), replace=True)
+        idx = np.concatenate([np.nonzero(groups == g)[0] for g in pick])
+        if np.ptp(logN[idx]) == 0:
+            continue
+        r = best(idx, [p])
+        if r is not None:
+            boots.append([r.params[k].value for k in ("alpha_N", "alpha_S", "log_Nc", "log_Sc")])
+    boots = np.array(boots) if boots else np.array([[p["alpha_N"], p["alpha_S"], p["log_Nc"], p["log_Sc"]]])
+    lo, hi = np.percentile(boots, [2.5, 97.5], axis=0)
+    resid = logy - main.best_fit
+    return LearningCurveFit(
+        alpha_N=p["alpha_N"], alpha_S=p["alpha_S"], N_c=float(np.exp(p["log_Nc"])), S_c=float(np.exp(p["log_Sc"])),
+        alpha_N_ci=(float(lo[0]), float(hi[0])), alpha_S_ci=(float(lo[1]), float(hi[1])),
+        N_c_ci=(float(np.exp(lo[2])), float(np.exp(hi[2]))), S_c_ci=(float(np.exp(lo[3])), float(np.exp(hi[3]))),
+        n=len(N), groups=len(labels), N_range=(float(N.min()), float(N.max())), S_range=(float(S.min()), float(S.max())),
+        rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_boot=len(boots))
+
+
+def fit_learning_curve_csv(path, n_col: str, steps_col: str, y_col: str, n_boot: int = 200,
+                           seed: int = 0) -> LearningCurveFit:
+    """``fit_learning_curve`` on three columns of a CSV file (each row one point; no grouping)."""
+    from .fit import _read_columns
+    data = _read_columns(path, (n_col, steps_col, y_col))
+    N, S, y = (data[c].to_numpy(float) for c in (n_col, steps_col, y_col))
+    return fit_learning_curve(N, S, y, n_boot=n_boot, seed=seed)
+
+
+# -- Appendix B: sizes off the optimum, the optimum itself --------------------------------------
+
+def excess(ratio, alpha_N: float, alpha_S: float) -> tuple[np.ndarray, np.ndarray]:
+    """Eqs B.15–B.17: a model ``ratio`` = N/N_eff times the compute-efficient size, trained to the same
+    loss at the critical batch, needs ``S/S_eff`` = [1 + (α_S/α_N)(1 − (N_eff/N)^α_N)]^(−1/α_S) of the
+    steps and ``C/C_eff`` = ratio · S/S_eff of the compute. NaN where the loss is out of that model's reach."""
+    r = np.asarray(ratio, float)
+    base = 1 + (alpha_S / alpha_N) * (1 - r ** (-alpha_N))
+    steps = np.where(base > 0, np.abs(base) ** (-1 / alpha_S), np.nan)
+    return steps, r * steps
+
+
+def efficient_law(alpha_N: float, alpha_S: float, N_c: float, S_c: float, alpha_B: float, B_star: float) -> dict:
+    """Eqs B.5–B.10: the compute-efficient frontier implied by L(N, S) and B_crit(L): α_C^min, C_c (FLOPs),
+    and functions N(C_min), S_min(C_min), L(C_min) (C_min in FLOPs)."""
+    a_c = 1 / (1 / alpha_S + 1 / alpha_B + 1 / alpha_N)
+    r = alpha_N / alpha_S
+    c_c = 6 * N_c * B_star * S_c * (1 + r) ** (1 / alpha_S + 1 / alpha_N) * (1 / r) ** (1 / alpha_S)
+    n_of = lambda c: N_c * (np.asarray(c, float) / c_c) ** (a_c / alpha_N) * (1 + r) ** (1 / alpha_N)   # noqa: E731
+    s_of = lambda c: c_c / (6 * N_c * B_star) * (1 + r) ** (-1 / alpha_N) * (np.asarray(c, float) / c_c) ** (a_c / alpha_S)   # noqa: E731
+    l_of = lambda c: (1 + r) * (N_c / n_of(c)) ** alpha_N   # noqa: E731
+    return {"alpha_C_min": a_c, "C_c": c_c, "N": n_of, "S_min": s_of, "L": l_of}
+
+
+def data_of_compute(N_e: float, a: float, batch_factor: float = 2.0) -> tuple[float, float]:
+    """(k, b) of D(C_min) = k · C_min^b (C_min in PF-days): the tokens compute-efficient training reads,
+    D = batch_factor · C_min / (6 N(C_min)) with N(C_min) = N_e · C_min^a (Eq 6.7's definition; training at
+    B_crit costs twice the minimum compute, Eq 5.5, hence the factor 2)."""
+    return batch_factor * PF_DAY / (6 * N_e), 1 - a
+
+
+def intersection(L_C: tuple, L_D: tuple, D_of_C: tuple, N_of_C: tuple | None = None) -> dict:
+    """§6.3, Fig 15: where L(C_min) = (C_c/C_min)^α_C meets L(D) = (D_c/D)^α_D along D(C_min) = k·C_min^b.
+
+    ``L_C = (C_c in PF-days, α_C)``, ``L_D = (D_c in tokens, α_D)``, ``D_of_C = (k, b)`` (``data_of_compute``),
+    ``N_of_C = (N_e, a)`` to report N*. All are straight lines in log–log, so the crossing is closed-form.
+    """
+    (c_c, a_c), (d_c, a_d), (k, b) = L_C, L_D, D_of_C
+    slope_d = a_d * b                                  # L(D(C)) ∝ C^(−α_D b)
+    if np.isclose(a_c, slope_d):
+        raise ValueError("the two laws are parallel: they never cross")
+    log_c = (a_c * np.log(c_c) - a_d * np.log(d_c / k)) / (a_c - slope_d)
+    c = float(np.exp(log_c))
+    out = {"C_star_pf_days": c, "C_star_flops": c * PF_DAY, "N_star": None, "D_star": float(k * c ** b),
+           "L_star": float((c_c / c) ** a_c), "slope_L_C": a_c, "slope_L_D_of_C": slope_d}
+    if N_of_C is not None:
+        out["N_star"] = float(N_of_C[0] * c ** N_of_C[1])
+    return out
+
+
+# -- what other chapters read -----------------------------------------------------------------
+
+GRIDS = ("frontier", "frontier-quick")       # the chapter reads the first of these that has records
+
+
+def learning_curve_law(runs: pd.DataFrame, b_crit, n_boot: int = 200) -> tuple[LearningCurveFit, pd.DataFrame]:
+    """Eq 1.6 fitted to every point of the Kaplan reading's curves after the warmup, against S_min (Eq 5.4,
+    with ``b_crit(L)`` from the critical-batch chapter); the interval resamples whole runs."""
+    points = with_min_adjustment(loss_points(runs, "kaplan"), b_crit)
+    law = fit_learning_curve(points["N"], points["S_min"], points["loss"], groups=points["run_id"], n_boot=n_boot)
+    return law, points
+
+
+def route_to_alpha_n(folder, n_boot: int = 200) -> dict:
+    """Route 3 of the L(N) chapter's "three routes" table: α_N of L(N, S) (S → ∞), once the frontier grid of
+    ``folder`` is complete and the critical-batch grid has records; otherwise a ``ValueError`` says why."""
+    from pathlib import Path
+
+    from .critical_batch import measured_law
+    from .grids import get_grid
+    from .runs import load_grid
+    folder = Path(folder)
+    runs = load_grid(folder, report=False)
+    try:
+        planned = len(get_grid(folder.name).runs)
+    except KeyError:
+        planned = 0
+    if runs.empty or len(runs) < planned:
+        raise ValueError(f"{len(runs)} of {planned} runs trained" if planned else "no complete runs yet")
+    try:
+        batch = measured_law(folder.parent, n_boot=200)
+    except FileNotFoundError:
+        raise ValueError("S_min needs B_crit(L): the critical-batch grid is not trained yet") from None
+    law, points = learning_curve_law(runs, batch["b_crit"], n_boot=n_boot)
+    return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci),
+            "note": f"{law.groups} curves, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}, B_crit from {batch['grid']}"}

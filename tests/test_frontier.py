@@ -1,0 +1,154 @@
+"""The compute frontier: loss points of both readings, optimal sizes, the allocation exponent, L(N, S),
+Appendix B and the paper's intersection point."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fakes import FRONTIER_LAW, frontier_records, law_loss
+from scalinglaws import frontier
+from scalinglaws.config import TrainConfig
+from scalinglaws.grids import get_grid
+from scalinglaws.paper import intersection, published
+from scalinglaws.runs import load_grid
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("frontier")
+    frontier_records(folder, "frontier")
+    return load_grid(folder, report=False)
+
+
+def test_the_grid_reads_each_size_twice_on_the_same_tokens():
+    grid = get_grid("frontier")
+    assert len(grid.runs) == 20
+    for spec in grid.runs:
+        cfg = TrainConfig.from_dict(spec.config)
+        if spec.run_id.endswith("_kaplan"):
+            assert cfg.protocol == "kaplan" and cfg.horizon_tokens == cfg.tokens == 10_000_000
+        else:
+            assert cfg.protocol == "cooldown" and cfg.schedule == "constant"
+            assert cfg.cooldown_budgets[-1] == 10_000_384 and len(cfg.cooldown_budgets) >= 3
+        twin = grid.get(spec.run_id.rsplit("_", 1)[0] + "_kaplan").config
+        assert cfg.lr == twin["lr"] and cfg.model == twin["model"]
+
+
+def test_loss_points_of_both_readings(runs):
+    kaplan = frontier.loss_points(runs, "kaplan")
+    cool = frontier.loss_points(runs, "cooldown", "total")
+    assert kaplan["size"].nunique() == cool["size"].nunique() == 10
+    assert (kaplan["tokens"] > 120_000).all()                          # no point inside the warmup
+    assert (cool["N"] > kaplan["N"].min()).all()                       # total N under the total accounting
+    with pytest.raises(ValueError, match="unknown reading"):
+        frontier.loss_points(runs, "cosine")
+
+
+def test_the_allocation_exponent_is_recovered_and_edges_are_flagged():
+    # every size on a fine budget ladder; the law's a = β/(α+β) = 0.5
+    sizes = np.geomspace(1e3, 1e7, 13)
+    rows = [{"run_id": f"s{i}_cooldown", "size": f"s{i}", "N": n, "C": 6 * n * d, "tokens": d, "steps": d / 2048,
+             "batch_tokens": 2048.0, "loss": law_loss(n, d)} for i, n in enumerate(sizes)
+            for d in np.geomspace(1e4, 1e9, 41)]
+    points = pd.DataFrame(rows)
+    optima = frontier.optimal_sizes(frontier.losses_at(points, frontier.budget_grid(points)), noise=0.002, n_boot=100)
+    assert optima["on_edge"].any() and (~optima["on_edge"]).sum() >= 5
+    fit = frontier.allocation_exponent(optima)
+    law = FRONTIER_LAW
+    assert fit.a == pytest.approx(law["beta"] / (law["alpha"] + law["beta"]), abs=0.03)
+    assert fit.a_ci[0] < fit.a < fit.a_ci[1]
+    g = (law["alpha"] * law["A"] / (law["beta"] * law["B"])) ** (1 / (law["alpha"] + law["beta"]))
+    inside = optima[~optima["on_edge"]]
+    assert np.allclose(np.log(inside["N_opt"]), np.log(g * (inside["C"] / 6) ** 0.5), atol=0.25)
+
+
+def test_four_ways_from_synthetic_records(runs):
+    table = frontier.four_ways(runs, noise=0.005, n_boot=50)
+    assert set(zip(table["reading"], table["accounting"])) == {(r, a) for r in frontier.READINGS
+                                                               for a in frontier.ACCOUNTINGS}
+    cool = table[(table["reading"] == "cooldown") & (table["accounting"] == "kaplan")].iloc[0]
+    assert cool["fitted"] >= 3 and cool["a"] == pytest.approx(0.5, abs=0.1)
+
+
+def test_the_learning_curve_law_is_recovered(tmp_path):
+    rng = np.random.default_rng(0)
+    N = np.repeat(np.geomspace(1e3, 1e6, 8), 15)
+    S = np.tile(np.geomspace(100, 1e5, 15), 8)
+    true = dict(alpha_N=0.08, alpha_S=0.7, N_c=5e13, S_c=2e3)
+    y = (true["N_c"] / N) ** true["alpha_N"] + (true["S_c"] / S) ** true["alpha_S"]
+    y = y * np.exp(rng.normal(0, 0.003, len(y)))
+    fit = frontier.fit_learning_curve(N, S, y, groups=np.repeat(np.arange(8), 15), n_boot=40)
+    assert fit.alpha_N == pytest.approx(0.08, rel=0.1) and fit.alpha_S == pytest.approx(0.7, rel=0.1)
+    assert fit.alpha_N_ci[0] <= fit.alpha_N <= fit.alpha_N_ci[1] and fit.groups == 8
+    path = tmp_path / "curves.csv"
+    pd.DataFrame({"n": N, "s": S, "loss": y}).to_csv(path, index=False)
+    out = subprocess.run([sys.executable, "-m", "scalinglaws.cli", "fit", "learning-curve", "--csv", str(path),
+                          "--n", "n", "--steps", "s", "--y", "loss", "--boot", "20"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    for key in ("alpha_N", "alpha_S", "N_c", "S_c"):
+        assert key in result and len(result[f"{key}_ci"]) == 2
+    assert result["alpha_S"] == pytest.approx(0.7, rel=0.1)
+    with pytest.raises(ValueError, match="at least 5 points"):
+        frontier.fit_learning_curve(N[:3], S[:3], y[:3])
+
+
+def test_appendix_b_and_the_paper_intersection():
+    steps, compute = frontier.excess([0.6, 1.0, 2.2], published("alpha_N").value, published("alpha_S").value)
+    assert steps[1] == pytest.approx(1) and compute[1] == pytest.approx(1)
+    assert steps[2] == pytest.approx(0.55, abs=0.01) and compute[2] == pytest.approx(1.2, abs=0.01)   # §6.1: 45%, 20%
+    assert compute[0] == pytest.approx(1.16, abs=0.02)
+    point = intersection()
+    paper = point["paper_eq_6_8"]
+    for key, ours in (("C_star", point["C_star_pf_days"]), ("N_star", point["N_star"]), ("D_star", point["D_star"])):
+        assert abs(np.log10(ours / paper[key])) < 0.6, key          # the paper gives orders of magnitude
+    assert point["L_star"] == pytest.approx(paper["L_star"], abs=0.1)
+    out = subprocess.run([sys.executable, "-m", "scalinglaws.cli", "paper", "intersection"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0 and json.loads(out.stdout)["C_star_pf_days"] == pytest.approx(point["C_star_pf_days"])
+
+
+def test_batch_adjustment_of_loss_points(runs):
+    points = frontier.with_min_adjustment(frontier.loss_points(runs, "cooldown"), lambda loss: 2048 * np.ones_like(loss))
+    assert np.allclose(points["C_min"], points["C"] / 2) and np.allclose(points["S_min"], points["steps"] / 2)
+
+
+def test_the_chapter_figures_draw(runs, tmp_path):
+    import warnings
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scalinglaws import figures
+    from scalinglaws.analysis import envelope
+    from scalinglaws.fit import fit_power_law
+    kap, cool = frontier.loss_points(runs, "kaplan"), frontier.loss_points(runs, "cooldown")
+    env = envelope(kap, x="C", y="loss", by="size")
+    table, optima = frontier.frontier_of(cool, 0.005, n_boot=20)
+    fit = frontier.allocation_exponent(optima)
+    law = frontier.fit_learning_curve(kap["N"], kap["steps"], kap["loss"], groups=kap["run_id"], n_boot=5)
+    ratio = np.geomspace(0.5, 3, 20)
+    steps, compute = frontier.excess(ratio, 0.076, 0.76)
+    point = intersection()
+    grid = np.geomspace(1e-9, 1e6, 50)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        drawn = {"readings": figures.plot_readings(runs, ["L2-d8", "L4-d128"]),
+                 "curves": figures.plot_frontier_curves(kap, env, fit_power_law(env["C"], env["loss"], n_boot=10)),
+                 "isoflop": figures.plot_isoflop(table, optima),
+                 "optimal": figures.plot_optimal_sizes({"cooldown": (optima, fit)}, reference=(0.73, "paper")),
+                 "laws": figures.plot_compute_laws({"C": env.rename(columns={"C": "x"})}, {}, lump=1e-5),
+                 "lns": figures.plot_learning_curve_fit(kap.assign(S_min=kap["steps"]), law),
+                 "fixed": figures.plot_fixed_compute_and_steps(kap, law.predict, compute_levels=[1e11, 1e12],
+                                                               step_levels=[500, 2000], batch=2048),
+                 "excess": figures.plot_excess({"ours": (ratio, steps, compute)}),
+                 "cross": figures.plot_intersection({"paper": (grid, grid ** -0.05, grid ** -0.03, point)},
+                                                    measured=(1e-9, 1e-7))}
+        for name, (fig, _) in drawn.items():
+            fig.savefig(tmp_path / f"{name}.png")
+        plt.close("all")
+    assert not [w for w in caught if "Glyph" in str(w.message)]
