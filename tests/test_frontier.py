@@ -152,3 +152,12 @@ def test_the_chapter_figures_draw(runs, tmp_path):
             fig.savefig(tmp_path / f"{name}.png")
         plt.close("all")
     assert not [w for w in caught if "Glyph" in str(w.message)]
+
+
+def test_other_chapters_fall_back_to_the_paper_until_the_grids_exist(tmp_path):
+    constants = frontier.learning_curve_constants(tmp_path)
+    assert not constants["ours"] and constants["S_c"] == published("S_c").value
+    with pytest.raises(ValueError, match="runs trained"):
+        (tmp_path / "frontier" / "L2-d8_kaplan").mkdir(parents=True)
+        (tmp_path / "frontier" / "L2-d8_kaplan" / "run.json").write_text("{}")
+        frontier.route_to_alpha_n(tmp_path / "frontier")

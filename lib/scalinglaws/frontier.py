@@ -94,21 +94,30 @@ def losses_at(points: pd.DataFrame, budgets, x: str = "C") -> pd.DataFrame:
     return out[sorted(out.columns)]
 
 
-def _argmin_log(ns: np.ndarray, losses: np.ndarray, fine: int = 200) -> tuple[float, float, bool]:
-    """(N at the least loss, that loss, on_edge): Akima in log–log over the sizes present, on a fine grid.
-    ``on_edge`` when the least of the measured losses is at the smallest or largest size present."""
-    ok = np.isfinite(losses)
-    ns, losses = ns[ok], losses[ok]
-    i = int(np.argmin(losses))
-    edge = i in (0, len(ns) - 1)
+def _argmin_log(ns: np.ndarray, losses: np.ndarray, fine: int = 200):
+    """N at the least loss, that loss, and on_edge, for one set of losses (1-D) or many (2-D: sizes × draws):
+    Akima in log–log over the sizes present, on a fine grid; ``on_edge`` when the least measured loss is at
+    the smallest or largest size present."""
+    losses = np.asarray(losses, float)
+    single = losses.ndim == 1
+    ok = np.isfinite(losses if single else losses[:, 0])
+    ns, y = ns[ok], (losses[ok] if single else losses[ok, :])
+    y2 = y[:, None] if single else y
+    idx = np.argmin(y2, axis=0)
+    edge = (idx == 0) | (idx == len(ns) - 1)
     if len(ns) < 3:
-        return float(ns[i]), float(losses[i]), True
-    from scipy.interpolate import Akima1DInterpolator
-    x, y = np.log(ns), np.log(losses)
-    grid = np.linspace(x[0], x[-1], fine)
-    curve = Akima1DInterpolator(x, y)(grid)
-    j = int(np.nanargmin(curve))
-    return float(np.exp(grid[j])), float(np.exp(curve[j])), edge
+        n_opt, l_opt = ns[idx], y2[idx, np.arange(y2.shape[1])]
+        edge = np.ones_like(edge)
+    else:
+        from scipy.interpolate import Akima1DInterpolator
+        x = np.log(ns)
+        grid = np.linspace(x[0], x[-1], fine)
+        curves = Akima1DInterpolator(x, np.log(y2), axis=0)(grid)
+        j = np.nanargmin(curves, axis=0)
+        n_opt, l_opt = np.exp(grid[j]), np.exp(curves[j, np.arange(curves.shape[1])])
+    if single:
+        return float(n_opt[0]), float(l_opt[0]), bool(edge[0])
+    return n_opt, l_opt, edge
 
 
 def optimal_sizes(table: pd.DataFrame, noise: float = 0.0, n_boot: int = 500, seed: int = 0) -> pd.DataFrame:
@@ -122,16 +131,16 @@ def optimal_sizes(table: pd.DataFrame, noise: float = 0.0, n_boot: int = 500, se
     for c, row in table.iterrows():
         losses = row.to_numpy(float)
         n_opt, l_opt, edge = _argmin_log(ns, losses)
-        draws, interior = [], []
-        for _ in range(n_boot if noise > 0 else 0):
-            n_b, _, e_b = _argmin_log(ns, losses + rng.normal(0, noise, len(losses)))
-            draws.append(n_b)
-            interior.append(not e_b)
-        ci = tuple(np.exp(np.percentile(np.log(draws), [2.5, 97.5]))) if draws else (np.nan, np.nan)
+        draws, interior = np.array([]), np.array([])
+        if noise > 0 and n_boot > 0:
+            noisy = losses[:, None] + rng.normal(0, noise, (len(losses), n_boot))
+            draws, _, e_b = _argmin_log(ns, noisy)
+            interior = ~e_b
+        ci = tuple(np.exp(np.percentile(np.log(draws), [2.5, 97.5]))) if len(draws) else (np.nan, np.nan)
         rows.append({"C": float(c), "C_pf_days": float(c) / PF_DAY, "N_opt": n_opt, "L_opt": l_opt,
                      "sizes": int(np.isfinite(losses).sum()), "on_edge": edge, "N_opt_ci": ci,
-                     "interior_share": float(np.mean(interior)) if interior else float(not edge),
-                     "draws": np.array(draws)})
+                     "interior_share": float(np.mean(interior)) if len(interior) else float(not edge),
+                     "draws": np.asarray(draws)})
     return pd.DataFrame(rows)
 
 
@@ -452,3 +461,24 @@ def route_to_alpha_n(folder, n_boot: int = 200) -> dict:
     law, points = learning_curve_law(runs, batch["b_crit"], n_boot=n_boot)
     return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci),
             "note": f"{law.groups} curves, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}, B_crit from {batch['grid']}"}
+
+
+def learning_curve_constants(reference, n_boot: int = 100) -> dict:
+    """S_c and α_S for Eq 5.7 in the overfitting chapter: this book's L(N, S) fit when the frontier grid is
+    complete and the critical-batch grid has records, else the paper's (Table 3). ``ours`` says which."""
+    from pathlib import Path
+
+    from .paper import published
+    from .runs import find_grid, load_grid
+    try:
+        folder = find_grid(reference, GRIDS)
+        from .critical_batch import measured_law
+        from .grids import get_grid
+        runs = load_grid(folder, report=False)
+        if len(runs) < len(get_grid(folder.name).runs):
+            raise ValueError(f"{len(runs)} of {len(get_grid(folder.name).runs)} runs of {folder.name} trained")
+        law, _ = learning_curve_law(runs, measured_law(Path(reference), n_boot=200)["b_crit"], n_boot=n_boot)
+        return {"S_c": law.S_c, "alpha_S": law.alpha_S, "ours": True, "where": f"{folder.name}, L(N, S) fit"}
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        return {"S_c": published("S_c").value, "alpha_S": published("alpha_S").value, "ours": False,
+                "where": published("S_c").where, "why": str(e)}
