@@ -146,6 +146,8 @@ def test_the_chapter_figures_draw(runs, tmp_path):
                  "fixed": figures.plot_fixed_compute_and_steps(kap, law.predict, compute_levels=[1e11, 1e12],
                                                                step_levels=[500, 2000], batch=2048),
                  "excess": figures.plot_excess({"ours": (ratio, steps, compute)}),
+                 "allocation": figures.plot_allocation(frontier.allocation(optima, lambda l: 3000 + 0 * l, 2048),
+                                                       paper_exponents={"N_opt": 0.73}),
                  "cross": figures.plot_intersection({"paper": (grid, grid ** -0.05, grid ** -0.03, point)},
                                                     measured=(1e-9, 1e-7))}
         for name, (fig, _) in drawn.items():

@@ -798,3 +798,28 @@ def plot_readings(runs, sizes, *, axes=None):
     axes[0].set_ylabel("검증 손실 / validation loss (nats)")
     axes[0].legend(fontsize=7.5)
     return fig, axes
+
+
+def plot_allocation(alloc, *, paper_exponents=None, ax=None, pf_day=8.64e19):
+    """Fig 3 and Fig 14 right: how the compute-efficient model's size, critical batch and minimum steps grow
+    with C_min, each as a multiple of its value at the smallest interior budget; ``paper_exponents`` =
+    {quantity: exponent} draws the paper's growth (dashed) from the same start."""
+    fig, ax = _new_axes(ax, figsize=(6.6, 4.3))
+    use = alloc[~alloc["on_edge"]].sort_values("C_min")
+    if use.empty:
+        return fig, ax
+    x = use["C_min"].to_numpy(float) / use["C_min"].iloc[0]
+    styles = {"N_opt": ("#1f5fa8", "모델 크기 / model size N_opt"), "B_crit": ("#2a9d3f", "배치 / batch B_crit"),
+              "S_min": ("#c0392b", "직렬 단계 / serial steps S_min")}
+    for column, (color, label) in styles.items():
+        y = use[column].to_numpy(float) / use[column].iloc[0]
+        ax.plot(x, y, "o-", color=color, ms=4, label=label)
+        if paper_exponents and column in paper_exponents:
+            ax.plot(x, x ** paper_exponents[column], color=color, ls="--", lw=1,
+                    label=f"논문 / paper: C_min^{paper_exponents[column]:g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("최소 연산량의 배수 / multiple of the smallest C_min")
+    ax.set_ylabel("처음 값의 배수 / multiple of its first value")
+    ax.legend(fontsize=7.5)
+    return fig, ax

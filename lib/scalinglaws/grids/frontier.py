@@ -13,7 +13,7 @@ two ways of reading "the loss at compute C" come from the same models, data and 
 * ``<size>_cooldown``: the loss a run of exactly that budget reaches. One constant-LR run per size
   (``tuned``'s LR and warmup) with cooldown branches at seven budgets a factor 2 apart (1.6e5 … 1e7
   tokens): each branch decays the LR linearly to 0 over the last 20% of its budget (Hägele et al. 2024:
-  this matches a cosine of that length), at a fifth of the cost of separate runs. Budgets whose branch
+  this matches a cosine of that length), at about 60% of the cost of a separate run per budget. Budgets whose branch
   would start inside the warmup are left out (the two largest sizes lose their smallest ones).
 
 The ``lnn`` grid's runs use a third reading (a cosine matched to each run, two budgets per size); at
