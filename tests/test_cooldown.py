@@ -57,23 +57,47 @@ def test_branches_leave_the_run_untouched_and_are_runs_of_their_budget(corpus, t
     assert len(table) == 3 and (table["compute_6N"] == table["tokens"] * cooled["flops_per_token"]["kaplan_6N"]).all()
 
 
-def test_a_kill_inside_a_branch_resumes_at_its_branch_point(corpus, tmp_path, monkeypatch):
-    whole = train_run(COOL, tmp_path / "whole", corpus=corpus, progress=False)
+@pytest.fixture(scope="module")
+def whole(corpus, tmp_path_factory):
+    return train_run(COOL, tmp_path_factory.mktemp("whole"), corpus=corpus, progress=False)
+
+
+@pytest.mark.parametrize("kill_at,done", [(18, 1), (26, 2)])   # inside the second branch; inside the last, at the end
+def test_a_kill_inside_a_branch_resumes_at_its_branch_point(corpus, tmp_path, monkeypatch, whole, kill_at, done):
     real_step = Trainer.step
 
-    def dies_in_second_branch(self, lr=None):
-        if lr is not None and self.state["step"] == 18:
-            raise KeyboardInterrupt("killed inside the cooldown after step 16")
+    def dies_in_a_branch(self, lr=None):
+        if lr is not None and self.state["step"] == kill_at:
+            raise KeyboardInterrupt(f"killed inside a cooldown at step {kill_at}")
         return real_step(self, lr)
 
-    monkeypatch.setattr(Trainer, "step", dies_in_second_branch)
+    monkeypatch.setattr(Trainer, "step", dies_in_a_branch)
     with pytest.raises(KeyboardInterrupt):
         train_run(COOL, tmp_path / "killed", corpus=corpus, progress=False)
     monkeypatch.setattr(Trainer, "step", real_step)
     interrupted = read_record(tmp_path / "killed")
-    assert interrupted["status"] == "running" and len(interrupted["cooldowns"]) == 1
+    assert interrupted["status"] == "running" and len(interrupted["cooldowns"]) == done
     resumed = train_run(COOL, tmp_path / "killed", corpus=corpus, progress=False)
     drop = lambda rows: [{k: v for k, v in r.items() if k != "wall_s"} for r in rows]   # noqa: E731
     assert drop(resumed["cooldowns"]) == drop(whole["cooldowns"])
     assert resumed["final"]["eval"] == whole["final"]["eval"]
     assert drop(resumed["curve"]) == drop(whole["curve"])
+    assert resumed["trace"] == whole["trace"]
+
+
+def test_the_cooldown_protocol_keeps_the_budgets_its_warmup_fits():
+    from scalinglaws import protocol
+    from scalinglaws.grids.ln import shape
+    from scalinglaws.models import ModelShape, formula_params
+    budgets = [10_000_000 // 2 ** k for k in range(7)]
+    for width, layers in ((8, 2), (32, 2), (128, 4)):
+        model = shape(layers, width)
+        config = protocol.cooldown(model, budgets=budgets)
+        total = formula_params(ModelShape.from_dict(model))["total"]
+        kept = config["cooldown_budgets"]
+        assert config["warmup_tokens"] >= min(total / 8, protocol.WARMUP_FLOOR)
+        assert all(config["warmup_tokens"] <= max(0.1 * b, protocol.WARMUP_FLOOR) for b in kept)
+        assert kept[-1] == 10_000_384 and len(kept) == {8: 7, 32: 6, 128: 3}[width]
+        TrainConfig.from_dict(config)   # valid
+    with pytest.raises(ValueError, match="derives"):
+        protocol.cooldown(shape(2, 8), budgets=budgets, warmup_tokens=1000)

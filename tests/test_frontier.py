@@ -34,27 +34,30 @@ def test_the_grid_reads_each_size_twice_on_the_same_tokens():
             assert cfg.protocol == "cooldown" and cfg.schedule == "constant"
             assert cfg.cooldown_budgets[-1] == 10_000_384 and len(cfg.cooldown_budgets) >= 3
         twin = grid.get(spec.run_id.rsplit("_", 1)[0] + "_kaplan").config
-        assert cfg.lr == twin["lr"] and cfg.model == twin["model"]
+        assert cfg.lr == twin["lr"] and cfg.model == twin["model"] and cfg.warmup_tokens == twin["warmup_tokens"]
 
 
 def test_loss_points_of_both_readings(runs):
     kaplan = frontier.loss_points(runs, "kaplan")
     cool = frontier.loss_points(runs, "cooldown", "total")
     assert kaplan["size"].nunique() == cool["size"].nunique() == 10
-    assert (kaplan["tokens"] > 120_000).all()                          # no point inside the warmup
+    warmup = kaplan["run_id"].map(runs.set_index("run_id")["warmup_tokens"])
+    assert (kaplan["tokens"] > warmup).all()                          # no point inside the warmup
     assert (cool["N"] > kaplan["N"].min()).all()                       # total N under the total accounting
     with pytest.raises(ValueError, match="unknown reading"):
         frontier.loss_points(runs, "cosine")
 
 
-def test_the_allocation_exponent_is_recovered_and_edges_are_flagged():
+@pytest.mark.parametrize("method", ["parabola", "akima"])
+def test_the_allocation_exponent_is_recovered_and_edges_are_flagged(method):
     # every size on a fine budget ladder; the law's a = β/(α+β) = 0.5
     sizes = np.geomspace(1e3, 1e7, 13)
     rows = [{"run_id": f"s{i}_cooldown", "size": f"s{i}", "N": n, "C": 6 * n * d, "tokens": d, "steps": d / 2048,
              "batch_tokens": 2048.0, "loss": law_loss(n, d)} for i, n in enumerate(sizes)
             for d in np.geomspace(1e4, 1e9, 41)]
     points = pd.DataFrame(rows)
-    optima = frontier.optimal_sizes(frontier.losses_at(points, frontier.budget_grid(points)), noise=0.002, n_boot=100)
+    optima = frontier.optimal_sizes(frontier.losses_at(points, frontier.budget_grid(points)), noise=0.002, n_boot=100,
+                                    method=method)
     assert optima["on_edge"].any() and (~optima["on_edge"]).sum() >= 5
     fit = frontier.allocation_exponent(optima)
     law = FRONTIER_LAW

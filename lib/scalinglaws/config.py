@@ -68,7 +68,7 @@ class TrainConfig:
     grad_stats_every: int = 10                 # a step that is one micro-batch is split in two every k steps, so
                                                # the gradient-noise estimator has two batch sizes (0 = never);
                                                # steps of several micro-batches measure it every step for free
-    cooldown_budgets: tuple | None = None      # token budgets B_i: at step (1 − f)·B_i of the constant-LR run a copy
+    cooldown_budgets: tuple | None = None      # token budgets B_i: after (1 − f)·B_i tokens of the constant-LR run a copy
                                                # branches off, decays the LR linearly to 0 over f·B_i tokens and is
                                                # evaluated: the loss a run of exactly B_i tokens would reach (Hägele
                                                # et al. 2024). The run itself goes on at constant LR. None = none

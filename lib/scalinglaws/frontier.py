@@ -14,11 +14,12 @@ and two *accountings* (Porian et al. 2024's first factor, Pearce & Song 2024's t
 * ``total``: every parameter and the FLOPs of the LM head and of attention too.
 
 ``losses_at`` reads every size's loss at common budgets (log–log interpolation inside the size's own
-range, never extrapolated); ``optimal_sizes`` finds the size with the least loss per budget (Akima
-interpolation of log L over log N, as Porian et al.), flags budgets whose best size is the grid's
+range, never extrapolated); ``optimal_sizes`` finds the size with the least loss per budget (a parabola in
+log N through the sizes around the minimum, Hoffmann et al.'s Approach 2; Porian et al.'s Akima as an
+option), flags budgets whose best size is the grid's
 smallest or largest available there (``on_edge``: not fitted), and bootstraps the seed noise into an
 interval; ``allocation_exponent`` fits N_opt ∝ C^a over interior budgets. ``fit_learning_curve`` is
-Eq 1.6, L(N, S) = (N_c/N)^α_N + (S_c/S_min)^α_S; ``excess`` is Eqs B.15–B.17; ``intersection`` is §6.3 (``paper_intersection`` with the published constants).
+Eq 1.6, L(N, S) = (N_c/N)^α_N + (S_c/S_min)^α_S; ``excess`` is Eqs B.15–B.17; ``intersection`` is §6.3 (``paper.intersection`` with the published constants).
 """
 from __future__ import annotations
 
@@ -46,8 +47,10 @@ def reading_of(run_id: str) -> str:
 
 def loss_points(runs: pd.DataFrame, reading: str, accounting: str = "kaplan") -> pd.DataFrame:
     """Every (size, compute, loss) point of one reading: ``size`` (the model's label), ``N`` under the
-    accounting, ``C`` (FLOPs), ``tokens``, ``steps``, ``loss`` (validation). Kaplan's curves lose their
-    points inside the warmup (the paper fits every step after it)."""
+    accounting, ``C`` (FLOPs), ``tokens``, ``steps``, ``loss`` (validation) and ``curve_loss`` (the validation
+    loss on the learning curve's windows: a cooldown's ``loss`` is read on the larger final windows, so the two
+    readings are compared point for point on ``curve_loss``). Kaplan's curves lose their points inside the
+    warmup (the paper fits every step after it)."""
     if reading not in READINGS:
         raise ValueError(f"unknown reading {reading!r} ({', '.join(READINGS)})")
     if accounting not in ACCOUNTINGS:
@@ -55,7 +58,8 @@ def loss_points(runs: pd.DataFrame, reading: str, accounting: str = "kaplan") ->
     n_col, c_col = ACCOUNTINGS[accounting]
     mine = runs[runs["run_id"].map(reading_of) == reading]
     if mine.empty:
-        return pd.DataFrame(columns=["run_id", "size", "n_layer", "N", "C", "tokens", "steps", "loss"])
+        return pd.DataFrame(columns=["run_id", "size", "n_layer", "N", "C", "tokens", "steps", "batch_tokens", "loss",
+                                     "curve_loss"])
     long = curves(mine) if reading == "kaplan" else cooldown_points(mine)
     if reading == "kaplan":
         warm = mine.set_index("run_id")["warmup_tokens"]
@@ -66,13 +70,15 @@ def loss_points(runs: pd.DataFrame, reading: str, accounting: str = "kaplan") ->
                         "N": long["run_id"].map(sizes[n_col]).astype(float), "C": long[c_col].astype(float),
                         "tokens": long["tokens"].astype(float), "steps": long["steps"].astype(float),
                         "batch_tokens": long["run_id"].map(sizes["batch_tokens"]).astype(float),
-                        "loss": long["val_loss"].astype(float)})
+                        "loss": long["val_loss"].astype(float),
+                        "curve_loss": (long["curve_val_loss"] if "curve_val_loss" in long else long["val_loss"]).astype(float)})
     return out.sort_values(["N", "C"]).reset_index(drop=True)
 
 
 def budget_grid(points: pd.DataFrame, per_decade: int = 4, min_sizes: int = 3, x: str = "C") -> np.ndarray:
-    """Log-spaced budgets of ``x`` (``C`` or ``C_min``), ``per_decade`` to a decade, where at least
-    ``min_sizes`` sizes have a loss."""
+    """Log-spaced budgets of ``x`` (``C`` or ``C_min``), ``per_decade`` to a decade, between the ``min_sizes``-th
+    smallest start and the ``min_sizes``-th largest end of the sizes' ranges (a budget inside may still have
+    fewer sizes; ``optimal_sizes`` flags it on the edge)."""
     lo = points.groupby("size")[x].min().sort_values()
     hi = points.groupby("size")[x].max().sort_values()
     if len(lo) < min_sizes:
@@ -88,56 +94,88 @@ def losses_at(points: pd.DataFrame, budgets, x: str = "C") -> pd.DataFrame:
     """Each size's loss at each budget of ``x`` (rows: budgets; columns: sizes' N), NaN where a size does
     not cover the budget."""
     table = {}
-    for _, part in points.groupby("size"):
-        table[float(part["N"].iloc[0])] = interpolate_at(part, x, "loss", budgets)
+    for size, part in points.groupby("size"):
+        n = float(part["N"].iloc[0])
+        if n in table:
+            raise ValueError(f"two sizes share N = {n:,.0f} ({size}): one loss per size and budget is needed")
+        table[n] = interpolate_at(part, x, "loss", budgets)
     out = pd.DataFrame(table, index=pd.Index(np.asarray(budgets, float), name="C"))
     return out[sorted(out.columns)]
 
 
-def _argmin_log(ns: np.ndarray, losses: np.ndarray, fine: int = 200):
-    """N at the least loss, that loss, and on_edge, for one set of losses (1-D) or many (2-D: sizes × draws):
-    Akima in log–log over the sizes present, on a fine grid; ``on_edge`` when the least measured loss is at
-    the smallest or largest size present."""
+WINDOW = 5      # sizes around the least measured loss that the parabola of a budget is fitted to
+
+
+def _argmin_log(ns: np.ndarray, losses: np.ndarray, method: str = "parabola", fine: int = 200):
+    """N at the least loss, that loss, and on_edge, for one set of losses (1-D) or many (2-D: sizes × draws).
+
+    ``parabola`` (default; Hoffmann et al. 2022's Approach 2): a parabola in log N through log L of the
+    ``WINDOW`` sizes around the least measured loss, its vertex the optimum (clipped to those sizes). It
+    smooths over what one size does differently from its neighbours (a 4-layer model beside a 2-layer one of
+    nearly the same total N). ``akima`` (Porian et al. 2024): Akima interpolation through every size, the
+    least value on a fine grid. ``on_edge`` when the least measured loss is at the smallest or the largest
+    size present."""
     losses = np.asarray(losses, float)
     single = losses.ndim == 1
     ok = np.isfinite(losses if single else losses[:, 0])
     ns, y = ns[ok], (losses[ok] if single else losses[ok, :])
-    y2 = y[:, None] if single else y
+    y2 = np.log(y[:, None] if single else y)
     idx = np.argmin(y2, axis=0)
     edge = (idx == 0) | (idx == len(ns) - 1)
+    cols = np.arange(y2.shape[1])
+    x = np.log(ns)
     if len(ns) < 3:
-        n_opt, l_opt = ns[idx], y2[idx, np.arange(y2.shape[1])]
+        n_opt, l_opt = ns[idx], np.exp(y2[idx, cols])
         edge = np.ones_like(edge)
-    else:
+    elif method == "parabola":
+        centre = int(np.argmin(y2.mean(axis=1)))
+        lo = max(0, min(centre - WINDOW // 2, len(ns) - WINDOW))
+        sel = slice(lo, lo + WINDOW)
+        xs, ys = x[sel], y2[sel]
+        a, b, c = np.polyfit(xs, ys, 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vertex = np.where(a > 0, -b / (2 * a), np.where(ys[0] < ys[-1], xs[0], xs[-1]))
+        vertex = np.clip(vertex, xs[0], xs[-1])
+        n_opt, l_opt = np.exp(vertex), np.exp(a * vertex ** 2 + b * vertex + c)
+    elif method == "akima":
         from scipy.interpolate import Akima1DInterpolator
-        x = np.log(ns)
         grid = np.linspace(x[0], x[-1], fine)
-        curves = Akima1DInterpolator(x, np.log(y2), axis=0)(grid)
+        curves = Akima1DInterpolator(x, y2, axis=0)(grid)
         j = np.nanargmin(curves, axis=0)
-        n_opt, l_opt = np.exp(grid[j]), np.exp(curves[j, np.arange(curves.shape[1])])
+        n_opt, l_opt = np.exp(grid[j]), np.exp(curves[j, cols])
+    else:
+        raise ValueError(f"unknown method {method!r} (parabola, akima)")
     if single:
-        return float(n_opt[0]), float(l_opt[0]), bool(edge[0])
+        return float(np.ravel(n_opt)[0]), float(np.ravel(l_opt)[0]), bool(edge[0])
     return n_opt, l_opt, edge
 
 
-def optimal_sizes(table: pd.DataFrame, noise: float = 0.0, n_boot: int = 500, seed: int = 0) -> pd.DataFrame:
+def optimal_sizes(table: pd.DataFrame, noise: float = 0.0, n_boot: int = 500, seed: int = 0,
+                  method: str = "parabola") -> pd.DataFrame:
     """Per budget: the best size ``N_opt``, its loss ``L_opt``, ``sizes`` present, ``on_edge``, and with
     ``noise`` (the seed-to-seed s.d. of the loss, nats) a bootstrap interval ``N_opt_ci`` from ``n_boot``
-    draws of Gaussian noise on every loss; ``interior_share`` is the share of draws whose optimum is not on
+    draws of Gaussian noise, one per size (shared by its budgets). With noise, ``N_opt`` is the median of
+    the draws' optima (Porian et al. 2024; it smooths the step from one size to the next) and ``N_opt_raw``
+    the optimum of the measured losses; ``interior_share`` is the share of draws whose optimum is not on
     the edge (Porian et al. drop a budget below one half)."""
     rng = np.random.default_rng(seed)
     ns = table.columns.to_numpy(float)
+    # one draw per size, shared by every budget: seed noise moves a run's whole curve, not each point alone
+    shifts = rng.normal(0, noise, (len(ns), n_boot)) if noise > 0 and n_boot > 0 else None
     rows = []
     for c, row in table.iterrows():
         losses = row.to_numpy(float)
-        n_opt, l_opt, edge = _argmin_log(ns, losses)
+        if not np.isfinite(losses).any():
+            continue
+        n_opt, l_opt, edge = _argmin_log(ns, losses, method)
         draws, interior = np.array([]), np.array([])
-        if noise > 0 and n_boot > 0:
-            noisy = losses[:, None] + rng.normal(0, noise, (len(losses), n_boot))
-            draws, _, e_b = _argmin_log(ns, noisy)
+        if shifts is not None:
+            noisy = losses[:, None] + shifts
+            draws, _, e_b = _argmin_log(ns, noisy, method)
             interior = ~e_b
         ci = tuple(np.exp(np.percentile(np.log(draws), [2.5, 97.5]))) if len(draws) else (np.nan, np.nan)
-        rows.append({"C": float(c), "C_pf_days": float(c) / PF_DAY, "N_opt": n_opt, "L_opt": l_opt,
+        median = float(np.exp(np.median(np.log(draws)))) if len(draws) else n_opt
+        rows.append({"C": float(c), "C_pf_days": float(c) / PF_DAY, "N_opt": median, "N_opt_raw": n_opt, "L_opt": l_opt,
                      "sizes": int(np.isfinite(losses).sum()), "on_edge": edge, "N_opt_ci": ci,
                      "interior_share": float(np.mean(interior)) if len(interior) else float(not edge),
                      "draws": np.asarray(draws)})
@@ -206,7 +244,8 @@ def slope_fit(x, y, n_boot: int = 1000) -> dict:
 def allocation(optima: pd.DataFrame, b_crit, batch: float) -> pd.DataFrame:
     """What the compute-efficient model of each budget does (Table 6, Fig 14): budgets are C_min (FLOPs);
     at the optimum's loss, B_crit(L), the fixed-batch compute C = C_min (1 + B/B_crit), its steps
-    S = C/(6 N_opt B), S_min (Eq 5.4) and the tokens D = S·B it reads."""
+    S = C/(6 N_opt B), S_min (Eq 5.4), the tokens D = S·B it reads at our batch, and ``D_crit`` = 2 C_min/(6 N_opt),
+    the tokens it would read at B_crit (the paper's Table 6 D)."""
     out = optima[["C", "C_pf_days", "N_opt", "L_opt", "on_edge", "interior_share"]].rename(
         columns={"C": "C_min", "C_pf_days": "C_min_pf_days"}).copy()
     bc = np.asarray(b_crit(out["L_opt"].to_numpy(float)), float)
@@ -215,6 +254,7 @@ def allocation(optima: pd.DataFrame, b_crit, batch: float) -> pd.DataFrame:
     out["S"] = out["C"] / (6 * out["N_opt"] * batch)
     out["S_min"] = steps_min(out["S"], batch, bc)
     out["D"] = out["S"] * batch
+    out["D_crit"] = 2 * out["C_min"] / (6 * out["N_opt"])
     return out
 
 
@@ -282,7 +322,7 @@ class LearningCurveFit:
     S_range: tuple
     rms_log_residual: float
     n_boot: int
-    method: str = "bootstrap over runs (whole curves resampled)"
+    method: str = "bootstrap over points"
 
     def predict(self, N, S):
         return (self.N_c / np.asarray(N, float)) ** self.alpha_N + (self.S_c / np.asarray(S, float)) ** self.alpha_S
@@ -363,7 +403,8 @@ def fit_learning_curve(N, S, y, groups=None, n_boot: int = 200, seed: int = 0) -
         alpha_N_ci=(float(lo[0]), float(hi[0])), alpha_S_ci=(float(lo[1]), float(hi[1])),
         N_c_ci=(float(np.exp(lo[2])), float(np.exp(hi[2]))), S_c_ci=(float(np.exp(lo[3])), float(np.exp(hi[3]))),
         n=len(N), groups=len(labels), N_range=(float(N.min()), float(N.max())), S_range=(float(S.min()), float(S.max())),
-        rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_boot=len(boots))
+        rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_boot=len(boots),
+        method="bootstrap over runs (whole curves resampled)" if len(labels) < len(N) else "bootstrap over points")
 
 
 def fit_learning_curve_csv(path, n_col: str, steps_col: str, y_col: str, n_boot: int = 200,

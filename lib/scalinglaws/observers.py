@@ -187,7 +187,8 @@ class Cooldowns(Observer):
     steps with the LR falling linearly from the peak towards 0 (the last at peak/steps), reading the data
     the run would read next, so the branch is the run that a schedule of exactly that budget (constant,
     then the cooldown) would have been. Its validation loss is read on the final evaluation windows, the
-    run's state is put back as it was, and the result is kept in ``state["cooldowns"]`` and a second
+    run's state is put back as it was (its validation loss is also read on the learning curve's windows,
+    ``curve_val_loss``, to compare with curve points), and the result is kept in ``state["cooldowns"]`` and a second
     checkpoint. A kill during a branch resumes at its branch point and redoes it; a finished branch is
     never repeated.
     """
@@ -220,10 +221,11 @@ class Cooldowns(Observer):
             self.windows = fixed_windows(trainer.corpus.tokens("val"), trainer.config.final_eval_tokens,
                                          trainer.length)
         val = trainer.evaluate(self.windows)
+        curve_val = trainer.evaluate(trainer.val_windows)   # the curve's windows: comparable with curve points
         if not math.isfinite(val):
             raise TrainingFailed(f"non-finite validation loss after the cooldown to {budget:,} tokens")
         result = {"budget": budget, "branch_step": step, "cooldown_steps": steps, "steps": stats.step,
-                  "tokens": stats.tokens, "epoch": round(stats.epochs, 6), "val_loss": val,
+                  "tokens": stats.tokens, "epoch": round(stats.epochs, 6), "val_loss": val, "curve_val_loss": curve_val,
                   "train_loss_ema": stats.loss_ema, "lr_peak": peak, "wall_s": round(time.monotonic() - started, 3)}
         trainer.load_state_dict(saved)
         trainer.state["cooldowns"].append(result)

@@ -142,26 +142,44 @@ def batch_scan(model, *, tokens: int, batch_tokens: int, rule: LRRule | None = N
 
 
 COOLDOWN_FRACTION = 0.2     # the cooldown's share of a budget (Hägele et al. 2024 use 10–20%)
+BUDGET_WARMUP_MIN_SHARE = 1 / 8   # of N_total: the shortest warmup a budget's run may get (see budget_warmup)
+
+
+def budget_warmup(model, budgets, batch_tokens: int) -> tuple[int, list]:
+    """One warmup for runs read at several token budgets, and the budgets it serves.
+
+    ``tuned`` gives a run of B tokens a warmup of min(N_total, B/10) tokens (at least ``WARMUP_FLOOR``). Runs
+    read at many budgets share one warmup, so it is the ``tuned`` warmup of the smallest budget kept, and a
+    budget is kept when a tenth of it is at least ``BUDGET_WARMUP_MIN_SHARE`` of N_total: every kept budget
+    then spends at most 10% of its tokens warming up (more only where the floor binds, as under ``tuned``),
+    and no model warms up for fewer than N_total/8 tokens. Budgets are rounded to whole batches."""
+    shape = _shape(model)
+    total = formula_params(shape)["total"]
+    budgets = sorted({max(1, round(b / batch_tokens)) * batch_tokens for b in budgets})
+    kept = [b for b in budgets if WARMUP_MAX_FRACTION * b >= BUDGET_WARMUP_MIN_SHARE * total]
+    if not kept:
+        raise ValueError(f"no budget of {shape.label} is long enough for its warmup: the largest, {budgets[-1]:,} "
+                         f"tokens, is below {BUDGET_WARMUP_MIN_SHARE * total / WARMUP_MAX_FRACTION:,.0f}")
+    return tuned_warmup_tokens(shape, kept[0]), kept
 
 
 def cooldown(model, *, budgets, rule: LRRule | None = None, fraction: float = COOLDOWN_FRACTION,
-             **overrides) -> dict:
+             batch_tokens: int | None = None, **overrides) -> dict:
     """A constant-LR run with a cooldown branch ending at each of ``budgets`` (tokens).
 
-    LR*(N) and the warmup are ``tuned``'s for a run of the largest budget; budgets whose branch would start
-    inside the warmup are left out (the largest models lose their smallest budgets). The run reads
-    ``(1 − fraction)`` of the largest budget, where the last branch starts.
+    LR*(N) is ``tuned``'s; the warmup and the budgets kept are ``budget_warmup``'s. The run reads
+    ``(1 − fraction)`` of the largest budget, where the last branch starts. ``overrides`` may not set
+    what this function derives (the warmup, the budgets, the tokens).
     """
+    clash = {"warmup_tokens", "cooldown_budgets", "cooldown_fraction", "tokens", "schedule"} & set(overrides)
+    if clash:
+        raise ValueError(f"protocol.cooldown derives {sorted(clash)}; pass budgets, fraction or batch_tokens instead")
     rule = rule or load_rule()
     shape = _shape(model)
-    batch = overrides.get("batch_tokens", rule.batch_tokens)
-    budgets = sorted({max(1, round(b / batch)) * batch for b in budgets})
-    warmup = tuned_warmup_tokens(shape, budgets[-1])
-    branch_tokens = lambda b: round((1 - fraction) * (b // batch)) * batch   # noqa: E731
-    kept = [b for b in budgets if branch_tokens(b) >= warmup]
-    if not kept:
-        raise ValueError(f"every cooldown budget of {shape.label} branches inside its warmup ({warmup:,} tokens)")
-    config = tuned(shape, tokens=branch_tokens(budgets[-1]), rule=rule, batch_tokens=batch)
+    batch = batch_tokens or rule.batch_tokens
+    warmup, kept = budget_warmup(shape, budgets, batch)
+    stable = round((1 - fraction) * (kept[-1] // batch)) * batch
+    config = tuned(shape, tokens=stable, rule=rule, batch_tokens=batch)
     return {**config, "protocol": "cooldown", "schedule": "constant", "warmup_tokens": warmup,
             "cooldown_budgets": kept, "cooldown_fraction": fraction, **overrides}
 

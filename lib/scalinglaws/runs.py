@@ -19,8 +19,8 @@ every field of the schema (``SCHEMA_VERSION``):
     flops_per_token {kaplan_6N, with_head, with_head_attn}
     curve         [{step, tokens, epoch, train_loss, val_loss, lr, wall_s}, ...] at log-spaced steps
     trace         dense per-step statistics in blocks of ``every`` steps (columns of equal length)
-    cooldowns     [{budget, branch_step, cooldown_steps, steps, tokens, epoch, val_loss, train_loss_ema, lr_peak,
-                  wall_s}, ...]: the cooldown branches of a constant-LR run (only runs with ``cooldown_budgets``)
+    cooldowns     [{budget, branch_step, cooldown_steps, steps, tokens, epoch, val_loss, curve_val_loss,
+                  train_loss_ema, lr_peak, wall_s}, ...]: the cooldown branches of a constant-LR run (only runs with ``cooldown_budgets``)
     final         {val_loss, best_val_loss, best_step, weights, eval_step, tokens, steps, epochs, ..., eval}
     corpus        {spec, vocab_size, path, manifest_sha256, train_tokens, windows}
     provenance    {command, commit, library_sha256, machine, device, precision, torch, python, started, ...}
