@@ -133,6 +133,14 @@ def test_overfitting_analysis_on_a_synthetic_grid():
     assert len(rows) == 6 and rows["N"].nunique() == 1 and 0 < ld.alpha < 0.2
     bound = overfitting.early_stopping_bound(table, law, S_c=2.1e3, alpha_S=0.76)
     assert len(bound) <= 15 and (bound["bound"] > 0).all() and (bound["gap"] > 0).all()
+    # settled: the 15 early-stopped cells, the whole-split column (5 cells, one of them also early-stopped: none
+    # here) and the cell a shorter cap won; cap-limited cells left out of the sensitivity fit
+    settled = overfitting.settled(table)
+    assert settled.sum() == 15 + 5 + 0 and settled.iloc[0]
+    again = overfitting.fit_settled(table, n_boot=20)
+    assert again.n == settled.sum() and again.alpha_D == pytest.approx(0.12, rel=0.2)
+    with pytest.raises(ValueError, match="too few"):
+        overfitting.fit_settled(table.iloc[:4])
 
 
 def test_overfitting_figures_draw_without_missing_glyphs(tmp_path):

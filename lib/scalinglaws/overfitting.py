@@ -52,6 +52,23 @@ def fit(table: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> OverfitFit:
     return fit_overfit(table["N"], table["D"], table["loss"], n_boot=n_boot, seed=seed)
 
 
+def settled(table: pd.DataFrame) -> pd.Series:
+    """Cells of ``lnd_table`` whose loss is not just where a cap cut a falling curve: the validation minimum
+    came before the run's end, or a shorter cap beat a longer one (the longer run overfitted past it), or the
+    subset is the whole split (the L(N, ∞) stand-in, budget-limited as in the L(N) chapter, not overfitting)."""
+    return table["minimum_inside"] | (table["cap_gain"] > 0) | (table["D"] == table["D"].max())
+
+
+def fit_settled(table: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> OverfitFit:
+    """Eq 1.5 over the ``settled`` cells only: how much the cap-limited cells (upper bounds on an early-stopped
+    loss) move the fit. ``ValueError`` when too few cells are left for four parameters."""
+    rows = table[settled(table)]
+    if len(rows) < 6 or rows["N"].nunique() < 2 or rows["D"].nunique() < 2:
+        raise ValueError(f"{len(rows)} settled cells ({rows['N'].nunique()} sizes, {rows['D'].nunique()} datasets): "
+                         "too few for Eq 1.5")
+    return fit(rows, n_boot=n_boot, seed=seed)
+
+
 def penalty(table: pd.DataFrame, law: OverfitFit) -> pd.DataFrame:
     """The measured overfitting penalty δL = L(N, D)/L(N, ∞) − 1 (Eq 4.2, L(N, ∞) from the fit) against
     the variable it should depend on alone, N^(α_N/α_D)/D (Fig 9, right), with the fitted curve's value."""
