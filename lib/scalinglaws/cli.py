@@ -67,36 +67,34 @@ def cmd_data_prepare(args) -> int:
     return 0
 
 
-def cmd_fit_power(args) -> int:
-    from .fit import fit_power_law_csv
-    fit = fit_power_law_csv(args.csv, args.x, args.y, n_boot=args.boot, seed=args.seed, offset=args.offset)
-    law = f"{args.y} = {'E + ' if args.offset else ''}({args.x}_c / {args.x})^alpha"
+def _print_fit(law: str, fit) -> int:
+    """A ``fit`` subcommand's output: the law in words and every fitted value, as JSON."""
     print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
     return 0
+
+
+def cmd_fit_power(args) -> int:
+    from .fit import fit_power_law_csv
+    return _print_fit(f"{args.y} = {'E + ' if args.offset else ''}({args.x}_c / {args.x})^alpha",
+                      fit_power_law_csv(args.csv, args.x, args.y, n_boot=args.boot, seed=args.seed, offset=args.offset))
 
 
 def cmd_fit_overfit(args) -> int:
     from .fit import fit_overfit_csv
-    fit = fit_overfit_csv(args.csv, args.n, args.d, args.y, n_boot=args.boot, seed=args.seed)
-    law = f"{args.y} = [({args.n}_c/{args.n})^(alpha_N/alpha_D) + {args.d}_c/{args.d}]^alpha_D (Kaplan Eq 1.5)"
-    print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
-    return 0
+    return _print_fit(f"{args.y} = [({args.n}_c/{args.n})^(alpha_N/alpha_D) + {args.d}_c/{args.d}]^alpha_D (Kaplan Eq 1.5)",
+                      fit_overfit_csv(args.csv, args.n, args.d, args.y, n_boot=args.boot, seed=args.seed))
 
 
 def cmd_fit_tradeoff(args) -> int:
     from .fit import fit_tradeoff_csv
-    fit = fit_tradeoff_csv(args.csv, args.steps, args.examples, n_boot=args.boot, seed=args.seed)
-    law = f"({args.steps}/S_min - 1)({args.examples}/E_min - 1) = 1, B_crit = E_min/S_min"
-    print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
-    return 0
+    return _print_fit(f"({args.steps}/S_min - 1)({args.examples}/E_min - 1) = 1, B_crit = E_min/S_min",
+                      fit_tradeoff_csv(args.csv, args.steps, args.examples, n_boot=args.boot, seed=args.seed))
 
 
 def cmd_fit_learning_curve(args) -> int:
     from .frontier import fit_learning_curve_csv
-    fit = fit_learning_curve_csv(args.csv, args.n, args.steps, args.y, n_boot=args.boot, seed=args.seed)
-    law = f"{args.y} = ({args.n}_c/{args.n})^alpha_N + ({args.steps}_c/{args.steps})^alpha_S (Kaplan Eq 1.6)"
-    print(json.dumps({"law": law, **fit.to_dict()}, indent=1))
-    return 0
+    return _print_fit(f"{args.y} = ({args.n}_c/{args.n})^alpha_N + ({args.steps}_c/{args.steps})^alpha_S (Kaplan Eq 1.6)",
+                      fit_learning_curve_csv(args.csv, args.n, args.steps, args.y, n_boot=args.boot, seed=args.seed))
 
 
 def cmd_paper_intersection(args) -> int:
