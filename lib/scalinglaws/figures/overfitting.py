@@ -1,0 +1,104 @@
+"""The overfitting chapter's figures (paper §4; Fig 4 left, Fig 9, Fig 16)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .style import (COLORS, N_LABEL, D_LABEL, _new_axes, _loss_ticks, _finish_loss_axes, _size_colors)
+
+
+def _marked(ax, x, y, stopped, color, label):
+    """Points filled where the validation minimum came before the run's end (early stopping), open where not."""
+    stopped = np.asarray(stopped, bool)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ax.scatter(x[stopped], y[stopped], s=30, color=color, zorder=3, label=label)
+    ax.scatter(x[~stopped], y[~stopped], s=30, facecolors="white", edgecolors=color, zorder=3,
+               label=None if stopped.any() else label)
+
+
+def plot_loss_vs_data(table, law, *, ax=None):
+    """L against D for each N with the Eq 1.5 curves (Fig 4, left). Filled points: early-stopped runs."""
+    fig, ax = _new_axes(ax, figsize=(7, 4.6))
+    colors = _size_colors(table["N"].unique())
+    grid = np.geomspace(table["D"].min() / 1.3, table["D"].max() * 1.3, 200)
+    for n, part in table.groupby("N"):
+        _marked(ax, part["D"], part["loss"], part["minimum_inside"], colors[n], f"N = {n:,.0f}")
+        ax.plot(grid, law.predict(n, grid), color=colors[n], lw=1.1)
+    _finish_loss_axes(ax, D_LABEL, "손실 / test loss (nats)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return fig, ax
+
+
+def plot_loss_vs_size_by_data(table, law, *, ax=None):
+    """L against N for each D with the Eq 1.5 curves and the D → ∞ limit (Fig 9, left)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    fig, ax = _new_axes(ax, figsize=(7, 4.6))
+    norm = LogNorm(table["D"].min(), table["D"].max() * 1.0001)
+    cmap = plt.get_cmap("viridis")
+    grid = np.geomspace(table["N"].min() / 1.3, table["N"].max() * 1.3, 200)
+    for d, part in table.groupby("D"):
+        color = cmap(norm(d) * 0.9)
+        _marked(ax, part["N"], part["loss"], part["minimum_inside"], color, f"D = {d:.2g}")
+        ax.plot(grid, law.predict(grid, d), color=color, lw=1.1)
+    ax.plot(grid, law.predict_infinite_data(grid), color="black", lw=1.2, ls="--", label="D → ∞ (식/Eq 1.5)")
+    _finish_loss_axes(ax, N_LABEL, "손실 / test loss (nats)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return fig, ax
+
+
+def plot_penalty_collapse(penalty, law, *, ax=None):
+    """The overfitting penalty δL = L(N, D)/L(N, ∞) − 1 against N^(α_N/α_D)/D, with the fitted curve
+    (Fig 9, right): if Eq 1.5 holds, every run lies on that one curve whatever its N and D."""
+    fig, ax = _new_axes(ax, figsize=(6.4, 4.2))
+    colors = _size_colors(penalty["N"].unique())
+    for n, part in penalty.groupby("N"):
+        ax.scatter(part["x"], part["delta"], s=28, color=colors[n], zorder=3, label=f"N = {n:,.0f}")
+    xs = np.geomspace(penalty["x"].min() / 1.5, penalty["x"].max() * 1.5, 200)
+    # along the curve, N^(α_N/α_D)/D = x: evaluate at N = 1, D = 1/x
+    curve = (1 + law.D_c / law.N_c ** law.ratio * xs) ** law.alpha_D - 1
+    ax.plot(xs, curve, color=COLORS["fit"], lw=1.5,
+            label=f"(1 + x·D_c/N_c^(α_N/α_D))^α_D − 1, α_N/α_D = {law.ratio:.2f}")
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"N^{law.ratio:.2f} / D")
+    ax.set_ylabel("δL = L(N, D) / L(N, ∞) − 1")
+    ax.legend(fontsize=8)
+    return fig, ax
+
+
+def plot_early_stopping(bound, *, source_label, ax=None):
+    """The step of the lowest validation loss against the lower bound of Eq 5.7 (Fig 16, left)."""
+    fig, ax = _new_axes(ax, figsize=(5.6, 4.2))
+    colors = _size_colors(bound["N"].unique())
+    for n, part in bound.groupby("N"):
+        ax.scatter(part["bound"], part["best_step"], s=28, color=colors[n], zorder=3, label=f"N = {n:,.0f}")
+    lo = min(bound["bound"].min(), bound["best_step"].min()) / 2
+    hi = max(bound["bound"].max(), bound["best_step"].max()) * 2
+    ax.plot([lo, hi], [lo, hi], color="black", lw=1, ls="--", label="S_stop = 경계 / bound")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"S_c / (L(N, D) − L(N, ∞))^(1/α_S)  [{source_label}]")
+    ax.set_ylabel("조기 종료 단계 / early-stopping step")
+    ax.legend(fontsize=8)
+    return fig, ax
+
+
+def plot_train_vs_test(runs, *, ax=None, x="epoch"):
+    """Training and validation curves of a few runs on small subsets (Fig 16, right): solid = validation,
+    dotted = training loss; ``x`` is ``epoch`` (data-constrained view) or ``tokens``."""
+    fig, ax = _new_axes(ax, figsize=(6.4, 4.2))
+    colors = _size_colors(runs["D"].unique())
+    for _, run in runs.iterrows():
+        c = [p for p in run["curve"] if p.get("train_loss_ema") is not None]
+        xs = [p[x] for p in c]
+        color = colors[run["D"]]
+        ax.plot(xs, [p["val_loss"] for p in c], color=color, lw=1.4, label=f"{run['run_id']}: 검증 / validation")
+        ax.plot(xs, [p["train_loss_ema"] for p in c], color=color, lw=1.1, ls=":", label=f"{run['run_id']}: 학습 / train")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _loss_ticks(ax)
+    ax.set_xlabel("에폭 / epochs" if x == "epoch" else "학습 토큰 / tokens processed")
+    ax.set_ylabel("손실 / loss (nats)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig, ax
