@@ -166,3 +166,9 @@ def test_other_chapters_fall_back_to_the_paper_until_the_grids_exist(tmp_path):
         (tmp_path / "frontier" / "L2-d8_kaplan").mkdir(parents=True)
         (tmp_path / "frontier" / "L2-d8_kaplan" / "run.json").write_text("{}")
         frontier.route_to_alpha_n(tmp_path / "frontier")
+
+
+def test_the_kaplan_reading_lies_above_the_cooldown_reading_before_the_end(runs):
+    gaps = frontier.reading_gaps(frontier.loss_points(runs, "kaplan"), frontier.loss_points(runs, "cooldown"), 1e7)
+    assert len(gaps) and (gaps.loc[gaps["fraction"] < 0.3, "gap"] > 0).all()
+    assert gaps.loc[gaps["fraction"] > 0.9, "gap"].abs().max() < 0.01

@@ -75,6 +75,20 @@ def loss_points(runs: pd.DataFrame, reading: str, accounting: str = "kaplan") ->
     return out.sort_values(["N", "C"]).reset_index(drop=True)
 
 
+def reading_gaps(kaplan: pd.DataFrame, cooldown: pd.DataFrame, tokens_max: float) -> pd.DataFrame:
+    """How far the Kaplan reading lies above the cooldown reading at each cooldown budget of each size, both read
+    on the learning curve's windows: ``gap`` = L_kaplan / L_cooldown − 1, ``fraction`` = the budget's share of the run."""
+    rows = []
+    for size, part in cooldown.groupby("size"):
+        curve = kaplan[kaplan["size"] == size]
+        k = interpolate_at(curve, "tokens", "loss", part["tokens"]) if len(curve) else np.full(len(part), np.nan)
+        for (_, p), kl in zip(part.iterrows(), k):
+            if np.isfinite(kl):
+                rows.append({"size": size, "N": p["N"], "tokens": p["tokens"], "fraction": p["tokens"] / tokens_max,
+                             "kaplan": kl, "cooldown": p["curve_loss"], "gap": kl / p["curve_loss"] - 1})
+    return pd.DataFrame(rows, columns=["size", "N", "tokens", "fraction", "kaplan", "cooldown", "gap"])
+
+
 def budget_grid(points: pd.DataFrame, per_decade: int = 4, min_sizes: int = 3, x: str = "C") -> np.ndarray:
     """Log-spaced budgets of ``x`` (``C`` or ``C_min``), ``per_decade`` to a decade, between the ``min_sizes``-th
     smallest start and the ``min_sizes``-th largest end of the sizes' ranges (a budget inside may still have
