@@ -43,6 +43,7 @@ def test_the_tradeoff_and_the_critical_batch_law_are_recovered():
         assert row["B_crit"] == pytest.approx(float(b_crit(row["target"])), rel=0.05)
         assert row["S_min"] == pytest.approx(float(s_min(row["target"])), rel=0.05)
         assert row["B_crit_ci"][0] <= row["B_crit"] <= row["B_crit_ci"][1]
+        assert row["inside_scan"] == (row["B_lo"] <= row["B_crit"] <= row["B_hi"]) and row["B_lo"] == 128
     alpha_b, ci, b_star, _ = cb.critical_batch_law(fits, n_boot=40)
     assert alpha_b == pytest.approx(ALPHA_B, rel=0.05) and ci[0] <= alpha_b <= ci[1]
     assert b_star == pytest.approx(SCALE * B_STAR, rel=0.2)
@@ -55,6 +56,19 @@ def test_common_targets_are_reached_by_every_batch():
     reached = cb.steps_to_targets(runs, targets, blocks=1)
     assert reached[reached["lr_factor"] == 1.0]["S"].notna().all()
     assert np.diff(targets[1e4]) == pytest.approx([0.2, 0.2])
+
+
+def test_targets_are_shared_across_sizes_and_start_after_warmup():
+    small = scan(batches=(256, 1024, 4096), n=1e4).assign(trace=[trace(b, steps=200) for b in (256, 1024, 4096)])
+    large = scan(batches=(256, 1024, 4096), n=4e4)                  # trained longer: reaches lower losses
+    targets = cb.common_targets(pd.concat([small, large]), count=3, spacing=0.2)
+    assert len(targets[1e4]) == 3 and len(targets[4e4]) > 3
+    assert set(np.round(targets[1e4], 6)) <= set(np.round(targets[4e4], 6))   # one ladder: same losses at both N
+    # a warmup that ends below the top rungs removes them, for that size only
+    ends = [cb.warmup_end_loss(run, blocks=1) for _, run in large.assign(warmup_tokens=200_000).iterrows()]
+    capped = cb.common_targets(pd.concat([small, large.assign(warmup_tokens=200_000)]), count=3, spacing=0.2)
+    assert (capped[4e4] < min(ends)).all() and len(capped[4e4]) < len(targets[4e4])
+    assert list(capped[1e4]) == list(targets[1e4])
 
 
 def test_smoothing_has_no_lag_and_targets_never_reached_are_nan():
@@ -73,6 +87,20 @@ def test_the_lr_check_reads_each_multiple():
     check = cb.lr_check(reached)
     assert len(check) == 1 and check["best_factor"].iloc[0] == 2.0 and check["excess"].iloc[0] > 0
     assert set(check.columns) >= {"S_x0.5", "S_x1", "S_x2"}
+    verdict = cb.lr_check_verdict(check)
+    assert verdict["n"] == 1 and verdict["rule_best"] == 0 and verdict["excess_max"] > 0
+    assert "at most" in verdict["verdict_en"] and "최대" in verdict["verdict_ko"]
+
+
+def test_the_lr_check_counts_a_rule_that_never_reaches_and_a_grid_without_checks():
+    runs = pd.concat([scan((256,)), scan((256,), suffix="_lrx2")])
+    runs.loc[runs["run_id"] == "L2-d16_b256", "trace"] = [trace(256, steps=40)]   # ×1 stops far above the target
+    check = cb.lr_check(cb.steps_to_targets(runs, [4.5]))
+    assert np.isinf(check["excess"].iloc[0]) and check["best_factor"].iloc[0] == 2.0
+    verdict = cb.lr_check_verdict(check)
+    assert verdict["rule_missed"] == 1 and "never reached" in verdict["verdict_en"]
+    empty = cb.lr_check_verdict(cb.lr_check(cb.steps_to_targets(scan((256, 1024)), [4.5])))
+    assert empty["n"] == 0 and "not checked" in empty["verdict_en"]
 
 
 def test_minimum_steps_and_compute():

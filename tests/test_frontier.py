@@ -74,6 +74,13 @@ def test_four_ways_from_synthetic_records(runs):
                                                                for a in frontier.ACCOUNTINGS}
     cool = table[(table["reading"] == "cooldown") & (table["accounting"] == "kaplan")].iloc[0]
     assert cool["fitted"] >= 3 and cool["a"] == pytest.approx(0.5, abs=0.1)
+    assert (table["at_curve_end"] <= table["budgets"] - table["on_edge"]).all()
+
+
+def test_an_optimum_where_its_size_curve_ends_is_flagged():
+    points = pd.DataFrame({"N": [1e3] * 3 + [1e4] * 3, "C": [1e9, 1e10, 1e11, 1e10, 1e11, 1e12]})
+    optima = pd.DataFrame({"C": [1e10, 8e10, 1e11, 9e11], "N_opt_raw": [1.2e3, 1.1e3, 9e3, 2e4]})
+    assert frontier.near_curve_end(points, optima).tolist() == [False, True, False, True]
 
 
 def test_the_learning_curve_law_is_recovered(tmp_path):

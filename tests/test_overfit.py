@@ -133,6 +133,10 @@ def test_overfitting_analysis_on_a_synthetic_grid():
     assert len(rows) == 6 and rows["N"].nunique() == 1 and 0 < ld.alpha < 0.2
     bound = overfitting.early_stopping_bound(table, law, S_c=2.1e3, alpha_S=0.76)
     assert len(bound) <= 15 and (bound["bound"] > 0).all() and (bound["gap"] > 0).all()
+    assert (bound["best_S_min"] == bound["best_step"]).all()          # no B_crit law: raw steps
+    halved = overfitting.early_stopping_bound(table, law, S_c=2.1e3, alpha_S=0.76,
+                                              b_crit=lambda loss: bound["batch_tokens"].iloc[0] + 0 * loss)
+    assert np.allclose(halved["best_S_min"], halved["best_step"] / 2)   # B = B_crit: S_min = S/2 (Eq 5.4)
     # settled: the 15 early-stopped cells, the whole-split column (5 cells, one of them also early-stopped: none
     # here) and the cell a shorter cap won; cap-limited cells left out of the sensitivity fit
     settled = overfitting.settled(table)
@@ -181,3 +185,12 @@ def test_the_l_n_chapter_route_waits_for_complete_runs(tmp_path):
     routes = size_law.routes_to_alpha_n(tmp_path, SimpleNamespace(alpha=0.07, alpha_ci=(0.06, 0.08)))
     row = routes[routes["source"].str.contains("overfit")].iloc[0]
     assert np.isnan(row["alpha_N"]) and "0 of " in row["source"] and "runs trained" in row["source"]
+
+
+def test_effective_data_of_repeated_tokens():
+    from scalinglaws import overfitting, paper
+    r_star = paper.related("muennighoff_R_star").value
+    d = overfitting.effective_data([1e5, 1e5, 1e5, 1e5], [5e4, 1e5, 2e5, 2e7], r_star)
+    assert d[0] == 5e4 and d[1] == 1e5                      # within one epoch, every token is fresh
+    assert 1.9e5 < d[2] < 2e5                               # one repetition is worth almost a fresh epoch
+    assert d[3] < 1e5 * (1 + r_star)                        # never more than U·(1 + R*)

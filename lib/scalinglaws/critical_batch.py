@@ -25,6 +25,7 @@ from .fit import TradeoffFit, fit_power_law, fit_tradeoff
 
 GRIDS = ("batch", "batch-quick")       # the chapter reads the first of these that has records
 SMOOTH_BLOCKS = 9                      # centred running mean over this many trace blocks
+TARGET_COUNT, TARGET_SPACING = 5, 0.15  # the smallest model's targets: this many rungs, this many nats apart
 
 
 def smoothed_trace(trace: dict, blocks: int = SMOOTH_BLOCKS) -> pd.DataFrame:
@@ -56,32 +57,57 @@ def steps_to_targets(runs: pd.DataFrame, targets, blocks: int = SMOOTH_BLOCKS) -
     return pd.DataFrame(rows)
 
 
-def common_targets(runs: pd.DataFrame, count: int = 5, spacing: float = 0.15,
+def warmup_end_loss(run, blocks: int = SMOOTH_BLOCKS) -> float:
+    """A run's smoothed training loss where its warmup ends (the first trace block at or past
+    ``warmup_tokens``); NaN when the run has no warmup column or never gets there."""
+    warmup = run.get("warmup_tokens") if hasattr(run, "get") else None
+    if warmup is None or not np.isfinite(float(warmup)):
+        return np.nan
+    trace = smoothed_trace(run["trace"], blocks)
+    after = trace[trace["tokens"] >= float(warmup)]
+    return float(after["loss"].iloc[0]) if len(after) else np.nan
+
+
+def common_targets(runs: pd.DataFrame, count: int = TARGET_COUNT, spacing: float = TARGET_SPACING,
                    blocks: int = SMOOTH_BLOCKS) -> dict:
-    """Per size, ``count`` target losses ``spacing`` nats apart, starting from the lowest loss that every
-    scan run of that size (at the rule's LR) reaches, rounded up to 0.01: every batch contributes to every
-    target, the large batches only just to the lowest."""
-    out = {}
+    """Target losses on one ladder ``spacing`` nats apart shared by every size, so that a target is read at
+    several N (Fig 19) and B_crit can be compared across sizes at the same loss (Fig 10).
+
+    A size takes the rungs between the lowest loss that every one of its scan runs (at the rule's LR) reaches
+    and the top of the ladder, which is ``count − 1`` rungs above the highest such floor: the smallest model
+    gets ``count`` targets, larger ones more, reaching down to their own lower losses. A rung is dropped for
+    a size when any of its runs is already below it at the end of warmup, so no step count is set by the
+    warmup rather than the batch. Every batch contributes to every target of its size."""
     scans = runs[[lr_factor(r) == 1.0 for r in runs["run_id"]]]
+    floors, ceilings = {}, {}
     for n, group in scans.groupby("N"):
-        lowest = max(smoothed_trace(t, blocks)["loss"].min() for t in group["trace"])
-        start = np.ceil(lowest * 100) / 100
-        out[n] = start + spacing * np.arange(count)
-    return out
+        floors[n] = np.ceil(max(smoothed_trace(t, blocks)["loss"].min() for t in group["trace"]) * 100) / 100
+        ends = [warmup_end_loss(run, blocks) for _, run in group.iterrows()]
+        ceilings[n] = np.nanmin(ends) if np.isfinite(ends).any() else np.inf
+    if not floors:
+        return {}
+    top = max(floors.values()) + spacing * (count - 1)
+    ladder = np.round(top - spacing * np.arange(int(np.ceil((top - min(floors.values())) / spacing)) + 2), 6)
+    return {n: np.sort(ladder[(ladder >= floors[n] - 1e-9) & (ladder <= top + 1e-9) & (ladder < ceilings[n])])
+            for n in floors}
 
 
 def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = 4) -> pd.DataFrame:
     """One row per (N, target) with at least ``min_points`` batches that reached it: the fitted
-    ``S_min``, ``E_min``, ``B_crit`` and their 95% intervals (runs at the rule's LR only)."""
+    ``S_min``, ``E_min``, ``B_crit`` and their 95% intervals (runs at the rule's LR only), the smallest and
+    largest batch that reached the target (``B_lo``, ``B_hi``) and whether B_crit lies between them
+    (``inside_scan``; outside, it is an extrapolation of the hyperbola)."""
     rows = []
     scans = reached[(reached["lr_factor"] == 1.0) & reached["S"].notna()]
     for (n, target), group in scans.groupby(["N", "target"]):
         if len(group) < min_points:
             continue
         fit: TradeoffFit = fit_tradeoff(group["S"], group["E"], n_boot=n_boot)
+        b_lo, b_hi = float(group["batch_tokens"].min()), float(group["batch_tokens"].max())
         rows.append({"N": n, "target": target, "points": fit.n, "S_min": fit.S_min, "E_min": fit.E_min,
                      "B_crit": fit.B_crit, "S_min_ci": fit.S_min_ci, "E_min_ci": fit.E_min_ci,
-                     "B_crit_ci": fit.B_crit_ci, "rms_log_residual": fit.rms_log_residual, "fit": fit})
+                     "B_crit_ci": fit.B_crit_ci, "rms_log_residual": fit.rms_log_residual,
+                     "B_lo": b_lo, "B_hi": b_hi, "inside_scan": bool(b_lo <= fit.B_crit <= b_hi), "fit": fit})
     return pd.DataFrame(rows)
 
 
@@ -147,33 +173,61 @@ def collapse_test(fits: pd.DataFrame) -> dict:
     elif wins:
         k = wins[0]
         other = "tokens" if k == "loss" else "loss"
-        ko = (f"{names[k][0]}을 기준으로 하면 모든 크기가 한 곡선 위에 모입니다. 흩어짐이 $B_\\text{{crit}}$ 구간의 폭 "
-              f"이내이고, {names[other][0]}을 기준으로 할 때의 절반보다 작습니다.")
-        en = (f"Against {names[k][1]} the sizes collapse onto one curve: the scatter is within the width of the "
-              f"$B_\\text{{crit}}$ intervals and under half of that against {names[other][1]}.")
+        ko = (f"{names[k][0]}을 기준으로 하면 모든 크기가 한 곡선 위에 모입니다. 흩어짐이 $B_\\text{{crit}}$ 95% 구간 "
+              f"반폭의 중앙값 이내이고, {names[other][0]}을 기준으로 할 때의 절반보다 작습니다.")
+        en = (f"Against {names[k][1]} the sizes collapse onto one curve: the scatter is within the median half-width "
+              f"of the 95% $B_\\text{{crit}}$ intervals and under half of that against {names[other][1]}.")
     else:
-        ko = ("어느 변수도 기준을 통과하지 못합니다. 흩어짐이 $B_\\text{crit}$ 구간의 폭보다 크거나, 두 변수의 흩어짐 "
-              "차이가 두 배에 못 미칩니다. 이 규모에서 우리가 쓴 모델 크기들로는 두 가설을 가릴 만큼 강한 증거를 얻을 수 "
+        ko = ("어느 변수도 기준을 통과하지 못합니다. 흩어짐이 $B_\\text{crit}$ 95% 구간 반폭의 중앙값보다 크거나, "
+              "두 변수의 흩어짐 차이가 두 배에 못 미칩니다. 이 규모에서 우리가 쓴 모델 크기들로는 두 가설을 가릴 만큼 강한 증거를 얻을 수 "
               "없습니다.")
-        en = ("Neither variable passes: the scatter exceeds the width of the $B_\\text{crit}$ intervals, or the two "
-              "differ by less than a factor of 2. Our sizes, at this scale, do not give evidence strong enough to decide.")
+        en = ("Neither variable passes: the scatter exceeds the median half-width of the $B_\\text{crit}$ intervals, "
+              "or the two differ by less than a factor of 2. Our sizes, at this scale, do not give evidence strong enough to decide.")
     out.update(verdict_ko=ko, verdict_en=en)
     return out
 
 
 def lr_check(reached: pd.DataFrame) -> pd.DataFrame:
     """At each (N, batch) trained at several LRs: for each target, the steps at each LR multiple, the best
-    multiple, and how many more steps the rule's LR (×1) needed than the best (``excess``, 0 when ×1 won)."""
+    multiple, and how many more steps the rule's LR (×1) needed than the best (``excess``: 0 when ×1 won,
+    inf when ×1 never reached a target another multiple reached; NaN when none did)."""
     rows = []
     for (n, batch, target), group in reached.groupby(["N", "batch_tokens", "target"]):
         if group["lr_factor"].nunique() < 2:
             continue
         steps = group.set_index("lr_factor")["S"]
-        best = steps.idxmin() if steps.notna().any() else np.nan
+        reached_any = steps.notna().any()
         rule = steps.get(1.0, np.nan)
+        excess = (np.inf if np.isnan(rule) else rule / steps.min() - 1) if reached_any else np.nan
         rows.append({"N": n, "batch_tokens": batch, "target": target, **{f"S_x{f:g}": s for f, s in steps.items()},
-                     "best_factor": best, "excess": rule / steps.min() - 1 if steps.notna().any() else np.nan})
+                     "best_factor": steps.idxmin() if reached_any else np.nan, "excess": excess})
     return pd.DataFrame(rows)
+
+
+def lr_check_verdict(check: pd.DataFrame) -> dict:
+    """What the LR check found, counted and worded (Korean, English): comparisons, how often the rule's LR
+    was the fastest, the most extra steps it needed where it was not, and targets it never reached."""
+    if check.empty:
+        ko = ("이 격자에는 다른 학습률로 학습한 실행이 없어 규칙을 점검하지 않았습니다(빠른 격자는 이 점검을 "
+              "생략합니다).")
+        en = "This grid has no runs at other learning rates, so the rule is not checked here (the quick grid leaves it out)."
+        return {"n": 0, "rule_best": 0, "excess_max": np.nan, "rule_missed": 0, "verdict_ko": ko, "verdict_en": en}
+    n = len(check)
+    rule_best = int((check["best_factor"] == 1.0).sum())
+    excess = check["excess"].to_numpy(float)
+    missed = int(np.isinf(excess).sum())
+    others = excess[np.isfinite(excess) & (excess > 0)]
+    worst = 100 * float(others.max()) if len(others) else np.nan
+    ko = f"비교한 (크기, 배치, 목표 손실) {n}건 가운데 규칙의 학습률이 가장 빨랐던 경우는 {rule_best}건입니다."
+    en = f"Of {n} (size, batch, target) comparisons, the rule's rate was the fastest in {rule_best}."
+    if len(others):
+        ko += f" 나머지 경우에는 규칙의 학습률이 가장 빠른 학습률보다 단계가 최대 {worst:.0f}% 더 필요했습니다."
+        en += f" Where it was not, it needed at most {worst:.0f}% more steps than the fastest."
+    if missed:
+        ko += f" {missed}건에서는 다른 학습률이 도달한 목표 손실에 규칙의 학습률이 끝내 도달하지 못했습니다."
+        en += f" In {missed}, the rule's rate never reached a target that another rate reached."
+    return {"n": n, "rule_best": rule_best, "excess_max": worst, "rule_missed": missed, "verdict_ko": ko,
+            "verdict_en": en}
 
 
 def steps_min(steps, batch, b_crit):

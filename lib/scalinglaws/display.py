@@ -19,6 +19,21 @@ def show(df: pd.DataFrame, **formats):
             .set_table_styles([{"selector": "td", "props": "white-space: normal; vertical-align: top;"}]))
 
 
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(value, digits: int = 2) -> str:
+    """A number in scientific notation as prose writes it: 1.67e4 → 1.7×10⁴, 3.06e11 → 3.1×10¹¹; numbers
+    between 0.01 and 1,000 keep ``digits`` significant digits without an exponent (NaN → —)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    value = float(value)
+    if value == 0 or 1e-2 <= abs(value) < 1e3:
+        return sig(value, digits)
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    return f"{mantissa}×10{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
 def sig(value, digits: int = 3) -> str:
     """A number with a few significant digits and thousands separators: 0.00412, 5.07, 12,300, 7.9e5 → 793,000."""
     if value is None or (isinstance(value, float) and value != value):

@@ -246,6 +246,20 @@ def frontier_of(points: pd.DataFrame, noise: float, n_boot: int = 500, per_decad
     return table, optimal_sizes(table, noise, n_boot)
 
 
+def near_curve_end(points: pd.DataFrame, optima: pd.DataFrame, factor: float = 1.5, x: str = "C") -> np.ndarray:
+    """Per budget of ``optima``: whether the measured size nearest its optimum (in log N) ends its curve within
+    ``factor`` above the budget. Under the Kaplan reading that is where a cosine has annealed, so such an
+    optimum may be set by where the curves end (every size trains the same tokens, so the ends lie on
+    C ∝ N, slope 1) rather than by the law."""
+    ends = points.groupby("N")[x].max()
+    ns = ends.index.to_numpy(float)
+    out = []
+    for _, opt in optima.iterrows():
+        nearest = ns[np.argmin(np.abs(np.log(ns) - np.log(opt["N_opt_raw"])))]
+        out.append(bool(opt["C"] <= ends[nearest] <= factor * opt["C"]))
+    return np.asarray(out, bool)
+
+
 def slope_fit(x, y, n_boot: int = 1000) -> dict:
     """The exponent b of y ∝ x^b with a residual-bootstrap interval (``fit.fit_power_law`` with its sign
     turned: that fits y = (x_c/x)^α, so b = −α)."""
@@ -293,7 +307,8 @@ def four_ways(runs: pd.DataFrame, noise: float, n_boot: int = 500, per_decade: i
                 continue
             _, optima = frontier_of(points, noise, n_boot, per_decade)
             row = {"reading": reading, "accounting": accounting, "budgets": len(optima),
-                   "on_edge": int(optima["on_edge"].sum())}
+                   "on_edge": int(optima["on_edge"].sum()),
+                   "at_curve_end": int((near_curve_end(points, optima) & ~optima["on_edge"].to_numpy(bool)).sum())}
             try:
                 fit = allocation_exponent(optima)
                 row.update(a=fit.a, a_lo=fit.a_ci[0], a_hi=fit.a_ci[1], fitted=fit.n, decades=fit.decades, fit=fit)

@@ -88,13 +88,22 @@ def data_law(table: pd.DataFrame, sizes: int = 1, n_boot: int = 1000):
     return fit_power_law(rows["D"], rows["loss"], n_boot=n_boot, seed=0), rows
 
 
-def early_stopping_bound(table: pd.DataFrame, law: OverfitFit, S_c: float, alpha_S: float) -> pd.DataFrame:
+def early_stopping_bound(table: pd.DataFrame, law: OverfitFit, S_c: float, alpha_S: float,
+                         b_crit=None) -> pd.DataFrame:
     """Eq 5.7: S_stop ≳ S_c / [L(N, D) − L(N, ∞)]^(1/α_S), beside the step at which each run's validation loss
-    was lowest. Only runs whose minimum came before their end, with L(N, D) above L(N, ∞), have a bound."""
+    was lowest. The bound counts S_min, the steps at a batch far above B_crit (Eq 5.4), so with ``b_crit(L)``
+    (tokens; the critical-batch law) the early-stopping step is turned into ``best_S_min`` = S / (1 + B_crit/B);
+    without it ``best_S_min`` is the raw step, an upper bound on S_min. Only runs whose minimum came before
+    their end, with L(N, D) above L(N, ∞), have a bound."""
     out = table.copy()
     gap = out["loss"] - law.predict_infinite_data(out["N"])
     out["gap"] = gap
     out["bound"] = np.where(gap > 0, S_c / np.maximum(gap, 1e-12) ** (1 / alpha_S), np.nan)
+    if b_crit is None:
+        out["best_S_min"] = out["best_step"].astype(float)
+    else:
+        bc = np.asarray(b_crit(out["loss"].to_numpy(float)), float)
+        out["best_S_min"] = out["best_step"].astype(float) / (1 + bc / out["batch_tokens"].astype(float))
     return out[out["minimum_inside"] & np.isfinite(out["bound"])]
 
 
@@ -113,3 +122,12 @@ def route_to_alpha_n(folder: Path, n_boot: int = 500) -> dict:
     law = fit(table, n_boot=n_boot)
     return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci),
             "note": f"{law.n} (N, D) cells, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}"}
+
+
+def effective_data(unique, processed, r_star: float) -> np.ndarray:
+    """Muennighoff et al. 2023's effective data D' = U + U·R*·(1 − exp(−R/R*)) of a run that processed
+    ``processed`` tokens of ``unique`` distinct ones (R = processed/unique − 1 repetitions; a run that did not
+    finish one epoch has D' = processed)."""
+    u, t = np.asarray(unique, float), np.asarray(processed, float)
+    r = np.maximum(t / u - 1, 0.0)
+    return np.where(t <= u, t, u + u * r_star * (1 - np.exp(-r / r_star)))

@@ -101,6 +101,10 @@ RELATED = {p.symbol: p for p in [
               "a on non-embedding counting over Kaplan's range, Epoch AI's coefficients"),
     Published("chinchilla_a_envelope", 0.50, "Hoffmann et al. 2022, Table 2 (Approach 1)", "a from training-curve envelopes"),
     Published("chinchilla_a_isoflop", 0.49, "Hoffmann et al. 2022, Table 2 (Approach 2)", "a from IsoFLOP profiles"),
+    Published("muennighoff_free_epochs", 4, "Muennighoff et al. 2023, abstract and §5",
+              "epochs of repeated data that change the loss negligibly against unique data, at fixed compute"),
+    Published("muennighoff_R_star", 15.4, "Muennighoff et al. 2023, §3.1 (fitted R*_D)",
+              "repetitions after which a repeated token's value has decayed by 1/e (effective data D')"),
 ]}
 
 

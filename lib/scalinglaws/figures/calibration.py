@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..display import sci
 from .style import (COLORS, DEPTH_COLORS, setup_style, _new_axes, _decade_ticks, _size_colors)
 
 
@@ -15,7 +16,7 @@ def plot_lr_schedules(runs, *, ax=None):
         cfg = TrainConfig.from_record(run["config"])
         steps = np.arange(cfg.steps)
         line, = ax.plot(steps + 1, [cfg.lr_at(i, int(run["N"])) for i in steps], lw=1.4,
-                        label=f"{run['run_id']} (N={run['N']:.2g})")
+                        label=f"{run['run_id']} (N={sci(run['N'])})")
         ax.plot([c["step"] for c in run["curve"]], [c["lr"] for c in run["curve"]], "o", ms=3, color=line.get_color())
     ax.set_xlabel("최적화 단계 / optimizer step")
     ax.set_ylabel("학습률 / learning rate")

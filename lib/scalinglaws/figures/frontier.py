@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..display import sci
 from .style import (COLORS, N_LABEL, PF_DAYS_LABEL, CMIN_LABEL, setup_style, _new_axes, _decade_ticks,
                     _finish_loss_axes, _size_colors)
 
@@ -51,8 +52,11 @@ def plot_isoflop(table, optima, *, ax=None, every: int = 2):
         c = table.index[i]
         row = table.iloc[i].dropna()
         color = cmap(0.9 * k / max(1, len(rows) - 1))
-        ax.plot(row.index, row.to_numpy(), "o-", color=color, ms=3.5, lw=1, label=f"C = {c:.2g} FLOPs")
-        opt = optima.iloc[i]
+        ax.plot(row.index, row.to_numpy(), "o-", color=color, ms=3.5, lw=1, label=f"C = {sci(c)} FLOPs")
+        match = optima[np.isclose(optima["C"], c)]
+        if match.empty:                     # a budget without an optimum (every size's loss missing there)
+            continue
+        opt = match.iloc[0]
         ax.scatter([opt["N_opt"]], [opt["L_opt"]], marker="*", s=110, zorder=4,
                    facecolors="none" if opt["on_edge"] else color, edgecolors=color)
     ax.set_xscale("log")

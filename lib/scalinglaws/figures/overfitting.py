@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..display import sci
 from .style import (COLORS, N_LABEL, D_LABEL, _new_axes, _loss_ticks, _finish_loss_axes, _size_colors)
 
 
@@ -39,7 +40,7 @@ def plot_loss_vs_size_by_data(table, law, *, ax=None):
     grid = np.geomspace(table["N"].min() / 1.3, table["N"].max() * 1.3, 200)
     for d, part in table.groupby("D"):
         color = cmap(norm(d) * 0.9)
-        _marked(ax, part["N"], part["loss"], part["minimum_inside"], color, f"D = {d:.2g}")
+        _marked(ax, part["N"], part["loss"], part["minimum_inside"], color, f"D = {sci(d)}")
         ax.plot(grid, law.predict(grid, d), color=color, lw=1.1)
     ax.plot(grid, law.predict_infinite_data(grid), color="black", lw=1.2, ls="--", label="D → ∞ (식/Eq 1.5)")
     _finish_loss_axes(ax, N_LABEL, "손실 / test loss (nats)")
@@ -68,31 +69,32 @@ def plot_penalty_collapse(penalty, law, *, ax=None):
 
 
 def plot_early_stopping(bound, *, source_label, ax=None):
-    """The step of the lowest validation loss against the lower bound of Eq 5.7 (Fig 16, left)."""
+    """The step of the lowest validation loss (as S_min where the table has it) against the lower bound of
+    Eq 5.7 (Fig 16, left)."""
     fig, ax = _new_axes(ax, figsize=(5.6, 4.2))
     colors = _size_colors(bound["N"].unique())
     for n, part in bound.groupby("N"):
-        ax.scatter(part["bound"], part["best_step"], s=28, color=colors[n], zorder=3, label=f"N = {n:,.0f}")
-    lo = min(bound["bound"].min(), bound["best_step"].min()) / 2
-    hi = max(bound["bound"].max(), bound["best_step"].max()) * 2
+        ax.scatter(part["bound"], part["best_S_min"], s=28, color=colors[n], zorder=3, label=f"N = {n:,.0f}")
+    lo = min(bound["bound"].min(), bound["best_S_min"].min()) / 2
+    hi = max(bound["bound"].max(), bound["best_S_min"].max()) * 2
     ax.plot([lo, hi], [lo, hi], color="black", lw=1, ls="--", label="S_stop = 경계 / bound")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(f"S_c / (L(N, D) − L(N, ∞))^(1/α_S)  [{source_label}]")
-    ax.set_ylabel("조기 종료 단계 / early-stopping step")
+    ax.set_ylabel("조기 종료 단계 S_min / early-stopping step S_min")
     ax.legend(fontsize=8)
     return fig, ax
 
 
 def plot_train_vs_test(runs, *, ax=None, x="epoch"):
     """Training and validation curves of a few runs on small subsets (Fig 16, right): solid = validation,
-    dotted = training loss; ``x`` is ``epoch`` (data-constrained view) or ``tokens``."""
+    dotted = training loss, one colour per model size; ``x`` is ``epoch`` (data-constrained view) or ``tokens``."""
     fig, ax = _new_axes(ax, figsize=(6.4, 4.2))
-    colors = _size_colors(runs["D"].unique())
+    colors = _size_colors(runs["N"].unique())
     for _, run in runs.iterrows():
         c = [p for p in run["curve"] if p.get("train_loss_ema") is not None]
         xs = [p[x] for p in c]
-        color = colors[run["D"]]
+        color = colors[run["N"]]
         ax.plot(xs, [p["val_loss"] for p in c], color=color, lw=1.4, label=f"{run['run_id']}: 검증 / validation")
         ax.plot(xs, [p["train_loss_ema"] for p in c], color=color, lw=1.1, ls=":", label=f"{run['run_id']}: 학습 / train")
     ax.set_xscale("log")

@@ -9,8 +9,8 @@ lie inside the scan.
   batch to each batch by the square-root rule for Adam, and a constant LR after ``tuned``'s warmup, so the
   steps a run needs to reach a loss do not depend on how long it was planned to be. The rule is checked,
   not assumed: at the smallest and the largest batch of the smallest and the largest size, runs at half
-  and twice the rule's LR (ids ending ``_lrx0.5``, ``_lrx2``); the chapter shows that the rule's LR is
-  within a factor of 2 of the best of the three for the steps to each target loss.
+  and twice the rule's LR (ids ending ``_lrx0.5``, ``_lrx2``); the chapter counts how often the rule's LR
+  needs the fewest steps to each target loss, and how many more it needs where it does not.
 * Length: ``run_tokens(B)`` grows with the batch, as the tokens needed to reach a loss do above the
   critical batch (E = E_min (1 + B/B_crit)), and is capped at one epoch of the training split, so every
   token is read once and the training loss is an unbiased estimate of the held-out loss.

@@ -1,0 +1,14 @@
+"""Numbers as the book's prose and tables write them."""
+from scalinglaws.display import sci, sig
+
+
+def test_sci_writes_powers_of_ten_and_leaves_plain_numbers_plain():
+    assert sci(1.67e4) == "1.7×10⁴"
+    assert sci(3.06e11, 3) == "3.06×10¹¹"
+    assert sci(2.0e-9) == "2.0×10⁻⁹"
+    assert sci(1.63) == "1.6" and sci(250.0) == "250" and sci(12.3) == "12" and sci(0.05) == "0.05"
+    assert sci(float("nan")) == "—" and sci(0) == "0"
+
+
+def test_sig_keeps_a_few_digits_with_separators():
+    assert sig(793_456.0) == "793,000" and sig(0.004123) == "0.00412" and sig(5.071) == "5.07"
