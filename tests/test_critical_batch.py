@@ -158,3 +158,16 @@ def test_the_noise_scale_is_read_where_each_target_is_reached():
     fits = pd.DataFrame([{"N": 1e4, "target": 4.6, "B_crit": 800.0}])
     out = cb.noise_to_critical(noise, fits)
     assert out["B_simple"].iloc[0] == 400.0 and out["ratio"].iloc[0] == 0.5
+
+
+def test_noise_tracking_tells_a_constant_factor_from_no_relation():
+    rng = np.random.default_rng(1)
+    b = np.geomspace(1e3, 3e4, 12)
+    tracked = pd.DataFrame({"B_crit": b, "B_simple": 0.4 * b * np.exp(rng.normal(0, 0.05, len(b)))})
+    out = cb.noise_tracking(tracked, n_boot=200)
+    assert out["tracks"] and out["median"] == pytest.approx(0.4, rel=0.1)
+    assert out["median_ci"][0] <= out["median"] <= out["median_ci"][1] and "tracks" in out["verdict_en"]
+    assert 0.36 < out["median_ci"][0] and out["median_ci"][1] < 0.44
+    flat = tracked.assign(B_simple=2e3 * np.exp(rng.normal(0, 0.05, len(b))))   # no relation to B_crit
+    assert not cb.noise_tracking(flat, n_boot=200)["tracks"]
+    assert "Too few" in cb.noise_tracking(tracked.head(2))["verdict_en"]

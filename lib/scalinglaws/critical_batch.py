@@ -151,6 +151,49 @@ def noise_to_critical(noise: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def noise_tracking(ratio: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> dict:
+    """How well B_simple tracks B_crit (``noise_to_critical`` rows): the median ratio B_simple/B_crit and the
+    slope of log B_simple against log B_crit, each with a 95% interval from resampling the (size, target)
+    rows. "Tracks up to a constant factor" (McCandlish et al.) is the criterion: the slope's interval holds 1
+    and excludes 0. Rows of one size share runs, so the intervals are if anything too narrow."""
+    r = ratio[(ratio["B_simple"] > 0) & np.isfinite(ratio["B_simple"]) & (ratio["B_crit"] > 0)]
+    x, y = np.log(r["B_crit"].to_numpy(float)), np.log(r["B_simple"].to_numpy(float))
+    out = {"rows": len(r), "median": float(np.median(np.exp(y - x))) if len(r) else np.nan}
+    if len(r) < 3 or np.ptp(x) == 0:
+        out.update(median_ci=(np.nan, np.nan), slope=np.nan, slope_ci=(np.nan, np.nan), tracks=False,
+                   verdict_ko="비교할 (크기, 목표 손실) 조합이 너무 적어 판단할 수 없습니다.",
+                   verdict_en="Too few (size, target) pairs to decide.")
+        return out
+    rng = np.random.default_rng(seed)
+    medians, slopes = [], []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(r), len(r))
+        medians.append(np.median(np.exp(y[i] - x[i])))
+        if np.ptp(x[i]) > 0:
+            slopes.append(np.polyfit(x[i], y[i], 1)[0])
+    slope = float(np.polyfit(x, y, 1)[0])
+    lo, hi = (float(v) for v in np.percentile(slopes, [2.5, 97.5]))
+    tracks = bool(lo <= 1 <= hi and lo > 0)
+    out.update(median_ci=tuple(float(v) for v in np.percentile(medians, [2.5, 97.5])), slope=slope,
+               slope_ci=(lo, hi), tracks=tracks)
+    if tracks:
+        ko = (f"$\\log B_\\text{{simple}}$을 $\\log B_\\text{{crit}}$에 회귀한 기울기는 {slope:.2f} [{lo:.2f}, {hi:.2f}]로, "
+              "구간이 1을 포함하고 0은 포함하지 않습니다. 이 기준으로 $B_\\text{simple}$은 상수 배 차이로 "
+              "$B_\\text{crit}$을 따라갑니다.")
+        en = (f"The slope of $\\log B_\\text{{simple}}$ on $\\log B_\\text{{crit}}$ is {slope:.2f} [{lo:.2f}, {hi:.2f}]: "
+              "its interval holds 1 and excludes 0, so by this criterion $B_\\text{simple}$ tracks $B_\\text{crit}$ up "
+              "to a constant factor.")
+    else:
+        ko = (f"$\\log B_\\text{{simple}}$을 $\\log B_\\text{{crit}}$에 회귀한 기울기는 {slope:.2f} [{lo:.2f}, {hi:.2f}]로, "
+              "구간이 1을 포함하지 않거나 0을 포함합니다. 이 기준으로는 이 규모에서 $B_\\text{simple}$이 상수 배 차이로 "
+              "$B_\\text{crit}$을 따라간다고 말할 수 없습니다.")
+        en = (f"The slope of $\\log B_\\text{{simple}}$ on $\\log B_\\text{{crit}}$ is {slope:.2f} [{lo:.2f}, {hi:.2f}]: "
+              "its interval misses 1 or holds 0, so by this criterion $B_\\text{simple}$ does not track "
+              "$B_\\text{crit}$ up to a constant factor at this scale.")
+    out.update(verdict_ko=ko, verdict_en=en)
+    return out
+
+
 def collapse_test(fits: pd.DataFrame) -> dict:
     """Does B_crit depend on the loss alone (Kaplan) or on the tokens trained (Zhang et al. 2024; Bergsma et
     al. 2025)? For each variable (the target loss; E_min, the fewest tokens that reach it) one line of log
@@ -173,14 +216,14 @@ def collapse_test(fits: pd.DataFrame) -> dict:
     elif wins:
         k = wins[0]
         other = "tokens" if k == "loss" else "loss"
-        ko = (f"{names[k][0]}을 기준으로 하면 모든 크기가 한 곡선 위에 모입니다. 흩어짐이 $B_\\text{{crit}}$ 95% 구간 "
-              f"반폭의 중앙값 이내이고, {names[other][0]}을 기준으로 할 때의 절반보다 작습니다.")
+        ko = (f"{names[k][0]}에 대해 그리면 모든 크기가 한 곡선 위에 모입니다. 흩어짐이 $B_\\text{{crit}}$ 95% 구간 "
+              f"반폭의 중앙값 이내이고, {names[other][0]}에 대해 그렸을 때의 절반보다 작습니다.")
         en = (f"Against {names[k][1]} the sizes collapse onto one curve: the scatter is within the median half-width "
               f"of the 95% $B_\\text{{crit}}$ intervals and under half of that against {names[other][1]}.")
     else:
         ko = ("어느 변수도 기준을 통과하지 못합니다. 흩어짐이 $B_\\text{crit}$ 95% 구간 반폭의 중앙값보다 크거나, "
-              "두 변수의 흩어짐 차이가 두 배에 못 미칩니다. 이 규모에서 우리가 쓴 모델 크기들로는 두 가설을 가릴 만큼 강한 증거를 얻을 수 "
-              "없습니다.")
+              "두 변수의 흩어짐이 두 배 넘게 차이 나지 않습니다. 이 규모에서 우리가 쓴 모델 크기들로는 두 가설 가운데 하나를 "
+              "가릴 만큼 강한 증거가 나오지 않습니다.")
         en = ("Neither variable passes: the scatter exceeds the median half-width of the $B_\\text{crit}$ intervals, "
               "or the two differ by less than a factor of 2. Our sizes, at this scale, do not give evidence strong enough to decide.")
     out.update(verdict_ko=ko, verdict_en=en)
@@ -208,8 +251,8 @@ def lr_check_verdict(check: pd.DataFrame) -> dict:
     """What the LR check found, counted and worded (Korean, English): comparisons, how often the rule's LR
     was the fastest, the most extra steps it needed where it was not, and targets it never reached."""
     if check.empty:
-        ko = ("이 격자에는 다른 학습률로 학습한 실행이 없어 규칙을 점검하지 않았습니다(빠른 격자는 이 점검을 "
-              "생략합니다).")
+        ko = ("이 그리드에는 다른 학습률로 학습한 실행이 없어 여기서는 규칙을 점검하지 않습니다(빠른 그리드에는 이 "
+              "점검이 빠져 있습니다).")
         en = "This grid has no runs at other learning rates, so the rule is not checked here (the quick grid leaves it out)."
         return {"n": 0, "rule_best": 0, "excess_max": np.nan, "rule_missed": 0, "verdict_ko": ko, "verdict_en": en}
     n = len(check)
@@ -221,7 +264,7 @@ def lr_check_verdict(check: pd.DataFrame) -> dict:
     ko = f"비교한 (크기, 배치, 목표 손실) {n}건 가운데 규칙의 학습률이 가장 빨랐던 경우는 {rule_best}건입니다."
     en = f"Of {n} (size, batch, target) comparisons, the rule's rate was the fastest in {rule_best}."
     if len(others):
-        ko += f" 나머지 경우에는 규칙의 학습률이 가장 빠른 학습률보다 단계가 최대 {worst:.0f}% 더 필요했습니다."
+        ko += f" 그렇지 않은 경우에는 규칙의 학습률이 가장 빠른 학습률보다 단계 수가 최대 {worst:.0f}% 더 필요했습니다."
         en += f" Where it was not, it needed at most {worst:.0f}% more steps than the fastest."
     if missed:
         ko += f" {missed}건에서는 다른 학습률이 도달한 목표 손실에 규칙의 학습률이 끝내 도달하지 못했습니다."
