@@ -246,7 +246,11 @@ def frontier_of(points: pd.DataFrame, noise: float, n_boot: int = 500, per_decad
     return table, optimal_sizes(table, noise, n_boot)
 
 
-def near_curve_end(points: pd.DataFrame, optima: pd.DataFrame, factor: float = 1.5, x: str = "C") -> np.ndarray:
+CURVE_END_FACTOR = 1.5   # an optimum whose size ends its curve within this factor above the budget is "at a curve end"
+
+
+def near_curve_end(points: pd.DataFrame, optima: pd.DataFrame, factor: float = CURVE_END_FACTOR,
+                   x: str = "C") -> np.ndarray:
     """Per budget of ``optima``: whether the measured size nearest its optimum (in log N) ends its curve within
     ``factor`` above the budget. Under the Kaplan reading that is where a cosine has annealed, so such an
     optimum may be set by where the curves end (every size trains the same tokens, so the ends lie on
