@@ -6,7 +6,7 @@ PY      ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-GRIDS   ?= calibration lnn
+GRIDS   ?= calibration lnn overfit
 RUNS    ?= runs/reference
 WORKERS ?= 2
 

@@ -171,3 +171,12 @@ def test_noise_tracking_tells_a_constant_factor_from_no_relation():
     flat = tracked.assign(B_simple=2e3 * np.exp(rng.normal(0, 0.05, len(b))))   # no relation to B_crit
     assert not cb.noise_tracking(flat, n_boot=200)["tracks"]
     assert "Too few" in cb.noise_tracking(tracked.head(2))["verdict_en"]
+
+
+def test_other_chapters_wait_for_the_whole_batch_grid(tmp_path):
+    (tmp_path / "batch" / "L2-d32_B2k").mkdir(parents=True)
+    (tmp_path / "batch" / "L2-d32_B2k" / "run.json").write_text("{}")       # a run still starting
+    with pytest.raises(ValueError, match=r"batch: 0 of \d+ runs trained"):
+        cb.measured_law(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        cb.measured_law(tmp_path / "nothing")

@@ -145,6 +145,16 @@ def test_overfitting_analysis_on_a_synthetic_grid():
     assert again.n == settled.sum() and again.alpha_D == pytest.approx(0.12, rel=0.2)
     with pytest.raises(ValueError, match="too few"):
         overfitting.fit_settled(table.iloc[:4])
+    # Eq 1.5 falls with N at every D: synthetic data never rises beyond the noise; a largest model pushed
+    # above a smaller one on the smallest subset is named, with its excess
+    assert overfitting.rising_with_size(table, 0.01).empty
+    worse = table.copy()
+    smallest = worse["D"] == worse["D"].min()
+    top = worse.index[smallest & (worse["N"] == worse["N"].max())]
+    worse.loc[top, "loss"] = worse.loc[smallest, "loss"].max() * 1.05
+    rising = overfitting.rising_with_size(worse, 0.01)
+    excess = worse.loc[top, "loss"].iloc[0] / worse.loc[smallest, "loss"].min() - 1
+    assert list(rising["D"]) == [worse["D"].min()] and rising["excess"].iloc[0] == pytest.approx(excess)
 
 
 def test_overfitting_figures_draw_without_missing_glyphs(tmp_path):

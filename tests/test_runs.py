@@ -153,3 +153,24 @@ def test_find_grid_prefers_the_full_grid_and_falls_back_to_quick(tmp_path):
     df = pd.DataFrame({"started": ["2026-01-01T00:00:00", "2026-01-01T00:05:00", "2026-01-02T00:00:00"],
                        "finished": ["2026-01-01T00:10:00", "2026-01-01T00:20:00", "2026-01-02T00:01:00"]})
     assert training_time(df) == 21 * 60
+
+
+def test_a_grid_is_finished_when_every_planned_run_is_complete_or_diverged(tmp_path):
+    from scalinglaws.grids import get_grid
+    from scalinglaws.runs import require_finished
+    grid = tmp_path / "smoke"                       # a registered grid: its plan says how many runs it has
+    first, second = [r.run_id for r in get_grid("smoke").runs]
+    with pytest.raises(ValueError, match="0 of 2 runs trained"):
+        require_finished(grid)
+    write_record(grid / first, record(first))
+    write_record(grid / second, record(second, status="running"))
+    with pytest.raises(ValueError, match="1 of 2 runs trained"):
+        require_finished(grid)
+    write_record(grid / second, {**record(second, status="failed"), "reason": "crashed: out of memory"})
+    with pytest.raises(ValueError, match="1 of 2"):  # an accident is not a result: it will be retrained
+        require_finished(grid)
+    write_record(grid / second, record(second, status="failed"))   # diverged: a result of its config
+    require_finished(grid)
+    mine = tmp_path / "mine"                         # not a registered grid: one complete run is enough
+    write_record(mine / "a", record("a"))
+    require_finished(mine)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .config import LEGACY, flat_config
 from .protocol import LRRule
-from .runner import DIVERGED
+from .runs import DIVERGED
 from .runs import RecordError, iter_run_dirs, read_record
 
 KEYS = ("N", "n_layer", "d_model", "batch_tokens", "beta2", "warmup_tokens")   # one sweep per value of these

@@ -285,10 +285,15 @@ def compute_min(compute, batch, b_crit):
 
 def measured_law(reference, n_boot: int = 1000) -> dict:
     """The critical-batch law of this book's batch grid, for other chapters: the first of ``GRIDS`` under
-    ``reference`` that has records is read as the critical-batch chapter reads it. Returns ``alpha_B``, its
-    interval, ``B_star``, ``grid`` and ``b_crit`` (a function of the loss, tokens)."""
-    from .runs import find_grid, load_grid
+    ``reference`` that has records is read as the critical-batch chapter reads it, once every run of it has a
+    result (``ValueError`` while it trains). Returns ``alpha_B``, its interval, ``B_star``, ``grid`` and
+    ``b_crit`` (a function of the loss, tokens)."""
+    from .runs import find_grid, load_grid, require_finished
     folder = find_grid(reference, GRIDS)
+    try:
+        require_finished(folder)
+    except ValueError as e:
+        raise ValueError(f"{folder.name}: {e}") from None
     runs = load_grid(folder, report=False)
     fits = tradeoffs(steps_to_targets(runs, common_targets(runs)), n_boot=n_boot)
     if len(fits) < 2:

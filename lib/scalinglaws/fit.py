@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+EXPONENT_BOUND = 5.0  # the largest exponent a fit may take: an interval that reaches it is not pinned down by the data
+
 
 @dataclass
 class PowerLawFit:
@@ -180,7 +182,7 @@ def fit_offset_power_law(x, y, n_boot: int = 1000, seed: int = 0) -> OffsetPower
     for share in (0.0, 0.33, 0.67, 0.9):
         E0 = share * y_min
         slope, intercept = np.polyfit(logx, np.log(np.maximum(y - E0, 1e-12 * y_min)), 1)
-        alpha0 = float(np.clip(-slope, 1e-3, 5.0))
+        alpha0 = float(np.clip(-slope, 1e-3, EXPONENT_BOUND))
         start = (E0, alpha0, intercept / alpha0)
         try:
             r = _fit_offset(model, logx, logy, start, y_min)
@@ -319,8 +321,8 @@ def _overfit_model():
 
 
 def _fit_lnd(model, logN, logD, logy, start):
-    params = model.make_params(alpha_N=dict(value=start[0], min=1e-3, max=5.0),
-                               alpha_D=dict(value=start[1], min=1e-3, max=5.0),
+    params = model.make_params(alpha_N=dict(value=start[0], min=1e-3, max=EXPONENT_BOUND),
+                               alpha_D=dict(value=start[1], min=1e-3, max=EXPONENT_BOUND),
                                log_Nc=dict(value=start[2]), log_Dc=dict(value=start[3]))
     return model.fit(logy, params, logN=logN, logD=logD)
 

@@ -518,16 +518,10 @@ def route_to_alpha_n(folder, n_boot: int = 200) -> dict:
     from pathlib import Path
 
     from .critical_batch import measured_law
-    from .grids import get_grid
-    from .runs import load_grid
+    from .runs import load_grid, require_finished
     folder = Path(folder)
+    require_finished(folder)
     runs = load_grid(folder, report=False)
-    try:
-        planned = len(get_grid(folder.name).runs)
-    except KeyError:
-        planned = 0
-    if runs.empty or len(runs) < planned:
-        raise ValueError(f"{len(runs)} of {planned} runs trained" if planned else "no complete runs yet")
     try:
         batch = measured_law(folder.parent, n_boot=200)
     except FileNotFoundError:
@@ -543,14 +537,12 @@ def learning_curve_constants(reference, n_boot: int = 100) -> dict:
     from pathlib import Path
 
     from .paper import published
-    from .runs import find_grid, load_grid
+    from .runs import find_grid, load_grid, require_finished
     try:
         folder = find_grid(reference, GRIDS)
         from .critical_batch import measured_law
-        from .grids import get_grid
+        require_finished(folder)
         runs = load_grid(folder, report=False)
-        if len(runs) < len(get_grid(folder.name).runs):
-            raise ValueError(f"{len(runs)} of {len(get_grid(folder.name).runs)} runs of {folder.name} trained")
         law, _ = learning_curve_law(runs, measured_law(Path(reference), n_boot=200)["b_crit"], n_boot=n_boot)
         return {"S_c": law.S_c, "alpha_S": law.alpha_S, "ours": True, "where": f"{folder.name}, L(N, S) fit"}
     except (FileNotFoundError, ValueError, KeyError) as e:

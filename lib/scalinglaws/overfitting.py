@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .fit import OverfitFit, fit_overfit, fit_power_law
-from .runs import load_grid
+from .runs import load_grid, require_finished
 
 GRIDS = ("overfit", "overfit-quick")     # the chapter reads the first of these that has records
 
@@ -69,6 +69,20 @@ def fit_settled(table: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> Overf
     return fit(rows, n_boot=n_boot, seed=seed)
 
 
+def rising_with_size(table: pd.DataFrame, rel_noise: float) -> pd.DataFrame:
+    """Datasets on which the largest model ends above a smaller one by more than ``rel_noise`` (a relative
+    seed spread) of the loss: a loss rising with N at fixed D, which Eq 1.5 (falling in N at every D) cannot
+    fit. One row per such D: the size with the lowest loss, the largest size, their losses and the excess."""
+    rows = []
+    for d, cell in table.groupby("D"):
+        best, largest = cell.loc[cell["loss"].idxmin()], cell.loc[cell["N"].idxmax()]
+        excess = float(largest["loss"] / best["loss"] - 1)
+        if excess > rel_noise:
+            rows.append(dict(D=d, N_best=best["N"], loss_best=best["loss"], N_max=largest["N"],
+                             loss_max=largest["loss"], excess=excess))
+    return pd.DataFrame(rows, columns=["D", "N_best", "loss_best", "N_max", "loss_max", "excess"])
+
+
 def penalty(table: pd.DataFrame, law: OverfitFit) -> pd.DataFrame:
     """The measured overfitting penalty δL = L(N, D)/L(N, ∞) − 1 (Eq 4.2, L(N, ∞) from the fit) against
     the variable it should depend on alone, N^(α_N/α_D)/D (Fig 9, right), with the fitted curve's value."""
@@ -110,15 +124,8 @@ def early_stopping_bound(table: pd.DataFrame, law: OverfitFit, S_c: float, alpha
 def route_to_alpha_n(folder: Path, n_boot: int = 500) -> dict:
     """Route 2 of the L(N) chapter's "three routes" table: α_N of the Eq 1.5 fit (D → ∞), once the grid
     of ``folder`` (a named grid) is complete; until then a ``ValueError`` says how far it is."""
-    from .grids import get_grid
-    runs = load_grid(folder, report=False)
-    try:
-        planned = len(get_grid(Path(folder).name).runs)
-    except KeyError:
-        planned = 0
-    if runs.empty or len(runs) < planned:
-        raise ValueError(f"{len(runs)} of {planned} runs trained" if planned else "no complete runs yet")
-    table = lnd_table(runs)
+    require_finished(folder)
+    table = lnd_table(load_grid(folder, report=False))
     law = fit(table, n_boot=n_boot)
     return {"alpha_N": law.alpha_N, "ci": tuple(law.alpha_N_ci),
             "note": f"{law.n} (N, D) cells, N = {law.N_range[0]:,.0f} … {law.N_range[1]:,.0f}"}

@@ -24,7 +24,7 @@ from .grids import Grid, RunSpec, get_grid
 from .models import ModelShape, formula_accounting
 from .paths import repo_root, runs_root, slice_template
 from .provenance import now
-from .runs import RecordError, fail_record, new_record, read_record, write_json_atomic, write_record
+from .runs import DIVERGED, RecordError, fail_record, is_diverged, new_record, read_record, write_json_atomic, write_record
 
 TCMALLOC_CANDIDATES = ("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
                        "/usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4",
@@ -52,15 +52,6 @@ def run_slice(runs: list, grid_dir, *, grid: str, device: str = "cpu", threads: 
             f"val loss {final['val_loss']:.4f}" if final else record.get("reason", ""))
         records.append(record)
     return records
-
-
-DIVERGED = ("diverged", "non-finite")   # failure reasons that are results of the config, not accidents
-
-
-def is_diverged(record: dict) -> bool:
-    """A run the divergence guard stopped: a result of its config (an LR too high), not an accident, so
-    it fails neither its slice nor the grid, and is not retrained."""
-    return record.get("status") == "failed" and str(record.get("reason", "")).startswith(DIVERGED)
 
 
 def run_state(run_dir: Path, spec: RunSpec) -> str:

@@ -52,6 +52,15 @@ FINAL_FIELDS_2 = ("weights", "eval_step", "epochs")   # schema 2 on
 ACCOUNTINGS = {"6N": "kaplan_6N", "head": "with_head", "head_attn": "with_head_attn"}   # column suffix -> key
 
 
+DIVERGED = ("diverged", "non-finite")   # failure reasons that are results of the config, not accidents
+
+
+def is_diverged(record: dict) -> bool:
+    """A run the divergence guard stopped: a result of its config (an LR too high), not an accident, so
+    it fails neither its slice nor the grid, and is not retrained."""
+    return record.get("status") == "failed" and str(record.get("reason", "")).startswith(DIVERGED)
+
+
 class RecordError(ValueError):
     """A run record that cannot be used: unreadable, not JSON, or missing fields."""
 
@@ -300,6 +309,35 @@ def find_grid(reference: Path, names) -> Path:
             return folder
     raise FileNotFoundError(f"no records under {reference} for any of {', '.join(names)}; train one with "
                             f"`scalinglaws grid run {names[-1]}`")
+
+
+def diverged_records(folder: Path) -> list[dict]:
+    """The records of a grid's runs that the divergence guard stopped (``is_diverged``)."""
+    out = []
+    for d in iter_run_dirs(folder):
+        try:
+            record = read_record(d)
+        except RecordError:
+            continue
+        if is_diverged(record):
+            out.append(record)
+    return out
+
+
+def require_finished(folder: Path) -> None:
+    """``ValueError`` (saying how far it is) unless every planned run of the named grid in ``folder`` has a
+    result: a complete record, or a diverged one (a result of its config, never retrained). A folder whose
+    name is not a registered grid is finished once it holds one complete run."""
+    from .grids import get_grid
+    folder = Path(folder)
+    records, _ = read_grid(folder)
+    diverged = len(diverged_records(folder))
+    try:
+        planned = len(get_grid(folder.name).runs)
+    except KeyError:
+        planned = 0
+    if not records or len(records) + diverged < planned:
+        raise ValueError(f"{len(records) + diverged} of {planned} runs trained" if planned else "no complete runs yet")
 
 
 def training_time(df: pd.DataFrame) -> float:

@@ -7,13 +7,25 @@ from ..display import sci
 from .style import (COLORS, N_LABEL, D_LABEL, _new_axes, _loss_ticks, _finish_loss_axes, _size_colors)
 
 
-def _marked(ax, x, y, stopped, color, label):
+def _marked(ax, x, y, stopped, color):
     """Points filled where the validation minimum came before the run's end (early stopping), open where not."""
     stopped = np.asarray(stopped, bool)
     x, y = np.asarray(x, float), np.asarray(y, float)
-    ax.scatter(x[stopped], y[stopped], s=30, color=color, zorder=3, label=label)
-    ax.scatter(x[~stopped], y[~stopped], s=30, facecolors="white", edgecolors=color, zorder=3,
-               label=None if stopped.any() else label)
+    ax.scatter(x[stopped], y[stopped], s=30, color=color, zorder=3)
+    ax.scatter(x[~stopped], y[~stopped], s=30, facecolors="white", edgecolors=color, zorder=3)
+
+
+def _marked_legend(ax, entries, extra=()):
+    """One legend entry per colour, then what filled and open points mean (one entry each, not one per colour)."""
+    from matplotlib.lines import Line2D
+
+    dot = dict(marker="o", ls="none", markersize=5.5)
+    handles = [Line2D([], [], color=c, label=label, **dot) for label, c in entries]
+    handles += list(extra)
+    handles += [Line2D([], [], color="0.35", label="최솟값이 끝보다 앞 / minimum before the end", **dot),
+                Line2D([], [], color="0.35", markerfacecolor="white", label="상한에서 아직 감소 / still falling at cap",
+                       **dot)]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
 
 
 def plot_loss_vs_data(table, law, *, ax=None):
@@ -22,10 +34,10 @@ def plot_loss_vs_data(table, law, *, ax=None):
     colors = _size_colors(table["N"].unique())
     grid = np.geomspace(table["D"].min() / 1.3, table["D"].max() * 1.3, 200)
     for n, part in table.groupby("N"):
-        _marked(ax, part["D"], part["loss"], part["minimum_inside"], colors[n], f"N = {n:,.0f}")
+        _marked(ax, part["D"], part["loss"], part["minimum_inside"], colors[n])
         ax.plot(grid, law.predict(n, grid), color=colors[n], lw=1.1)
     _finish_loss_axes(ax, D_LABEL, "손실 / test loss (nats)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    _marked_legend(ax, [(f"N = {n:,.0f}", colors[n]) for n in sorted(colors)])
     return fig, ax
 
 
@@ -38,13 +50,15 @@ def plot_loss_vs_size_by_data(table, law, *, ax=None):
     norm = LogNorm(table["D"].min(), table["D"].max() * 1.0001)
     cmap = plt.get_cmap("viridis")
     grid = np.geomspace(table["N"].min() / 1.3, table["N"].max() * 1.3, 200)
+    entries = []
     for d, part in table.groupby("D"):
         color = cmap(norm(d) * 0.9)
-        _marked(ax, part["N"], part["loss"], part["minimum_inside"], color, f"D = {sci(d)}")
+        _marked(ax, part["N"], part["loss"], part["minimum_inside"], color)
         ax.plot(grid, law.predict(grid, d), color=color, lw=1.1)
-    ax.plot(grid, law.predict_infinite_data(grid), color="black", lw=1.2, ls="--", label="D → ∞ (식/Eq 1.5)")
+        entries.append((f"D = {sci(d)}", color))
+    limit, = ax.plot(grid, law.predict_infinite_data(grid), color="black", lw=1.2, ls="--", label="D → ∞ (식/Eq 1.5)")
     _finish_loss_axes(ax, N_LABEL, "손실 / test loss (nats)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    _marked_legend(ax, entries, extra=[limit])
     return fig, ax
 
 
@@ -80,6 +94,11 @@ def plot_early_stopping(bound, *, source_label, ax=None):
     ax.plot([lo, hi], [lo, hi], color="black", lw=1, ls="--", label="S_stop = 경계 / bound")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    for axis in (ax.xaxis, ax.yaxis):       # steps as plain numbers at 1-2-5, no crowded minor labels
+        axis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(f"S_c / (L(N, D) − L(N, ∞))^(1/α_S)  [{source_label}]")
     ax.set_ylabel("조기 종료 단계 S_min / early-stopping step S_min")
     ax.legend(fontsize=8)
