@@ -362,3 +362,21 @@ def test_no_chapter_stubs_left(pages, sources):
     stubs = {doc: why for doc, why in stubs.items() if why}
     assert not stubs, "placeholder pages still in the book:\n" + "\n".join(
         f"{doc}: {'; '.join(why)}" for doc, why in stubs.items())
+
+
+def test_no_table_is_built_and_dropped(repo_root):
+    """``show(...)`` returns a styled table, and a cell displays only its last expression: a table built earlier
+    in a cell without ``display`` vanishes from the page without an error. Checked on the sources, every chapter."""
+    import ast
+    dropped = []
+    for path in sorted((repo_root / "book").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        for cell in re.finditer(r"```\{code-cell\}[^\n]*\n(.*?)```", text, re.S):
+            code = "\n".join("" if line.startswith((":", "%")) else line for line in cell.group(1).split("\n"))
+            body = ast.parse(code).body
+            for stmt in body[:-1]:
+                if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+                        and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id in ("show", "pivot")):
+                    line = text[:cell.start()].count("\n") + 1 + stmt.lineno
+                    dropped.append(f"{path.name}:{line}")
+    assert not dropped, f"tables built but never displayed (wrap them in display(...)): {dropped}"
