@@ -247,3 +247,34 @@ def test_screenshots_written(visit):
     assert len(visit["screenshots"]) == 2, visit["screenshots"]
     for shot in visit["screenshots"]:
         assert shot.is_file() and shot.stat().st_size > 20_000, f"screenshot missing or blank: {shot}"
+
+
+# every table in the article whose nearest scrolling box is wider inside than out: a sideways scroll bar
+TABLE_OVERFLOW_JS = """() => Array.from(document.querySelectorAll('article table')).map((t) => {
+  let box = t.parentElement;
+  while (box && box.tagName !== 'ARTICLE' && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
+  const th = t.querySelector('th');
+  return {head: th ? th.innerText : '', inner: box.scrollWidth, outer: box.clientWidth};
+}).filter((r) => r.inner > r.outer + 1)"""
+
+
+def test_no_table_needs_a_sideways_scroll_bar(site_url, built_book):
+    """Tables for readers fit the text column of every chapter at a laptop's width (1,200 px)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed (Debian package `chromium`); browser checks skipped")
+    from playwright.sync_api import sync_playwright
+
+    pages = sorted(p.relative_to(built_book).as_posix() for p in (built_book / "book").glob("*.html"))
+    assert pages, f"no chapter pages under {built_book / 'book'}"
+    wide = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            for rel in pages:
+                page.goto(f"{site_url}/{rel}", wait_until="networkidle")
+                if found := page.evaluate(TABLE_OVERFLOW_JS):
+                    wide[rel] = [f"{r['head']!r}: {r['inner']} px in {r['outer']} px" for r in found]
+        finally:
+            browser.close()
+    assert not wide, f"tables wider than the text column at 1,200 px: {wide}"

@@ -12,3 +12,9 @@ def test_sci_writes_powers_of_ten_and_leaves_plain_numbers_plain():
 
 def test_sig_keeps_a_few_digits_with_separators():
     assert sig(793_456.0) == "793,000" and sig(0.004123) == "0.00412" and sig(5.071) == "5.07"
+
+
+def test_run_ids_may_wrap_at_underscores_without_changing_the_text():
+    from scalinglaws.display import breakable
+    assert breakable("L2-d128_D2800k_e2") == "L2-d128_<wbr>D2800k_<wbr>e2"
+    assert breakable("L2-d8") == "L2-d8"

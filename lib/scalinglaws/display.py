@@ -19,6 +19,12 @@ def show(df: pd.DataFrame, **formats):
             .set_table_styles([{"selector": "td", "props": "white-space: normal; vertical-align: top;"}]))
 
 
+def breakable(run_id: str) -> str:
+    """A run id that may wrap after each underscore (``L2-d128_<wbr>D2800k_<wbr>e2``) so that a long id does not
+    widen a table; ``<wbr>`` is a line-break opportunity, not a character, so a copied id stays intact."""
+    return str(run_id).replace("_", "_<wbr>")
+
+
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
