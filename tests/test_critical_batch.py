@@ -180,3 +180,18 @@ def test_other_chapters_wait_for_the_whole_batch_grid(tmp_path):
         cb.measured_law(tmp_path)
     with pytest.raises(FileNotFoundError):
         cb.measured_law(tmp_path / "nothing")
+
+
+def test_each_batch_at_its_fastest_rate():
+    reached = pd.DataFrame({
+        "N": 1e4, "batch_tokens": [256, 256, 256, 512, 1024, 1024], "target": 5.0,
+        "lr_factor": [1.0, 0.5, 2.0, 1.0, 1.0, 0.5], "S": [100.0, 80.0, np.nan, 60.0, np.nan, 45.0]})
+    reached["E"] = reached["S"] * reached["batch_tokens"]
+    best = cb.fastest_lr(reached)
+    assert list(best["batch_tokens"]) == [256, 512, 1024]
+    assert list(best["lr_factor"]) == [0.5, 1.0, 0.5] and list(best["S"]) == [80.0, 60.0, 45.0]
+    # a tie keeps the rule's own rate; a batch no rate reached keeps the rule's row (S = NaN)
+    tie = reached.assign(S=[80.0, 80.0, np.nan, 60.0, np.nan, np.nan])
+    assert list(cb.fastest_lr(tie)["lr_factor"]) == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="rule"):
+        cb.tradeoffs(reached, lr="best")

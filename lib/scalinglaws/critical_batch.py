@@ -92,13 +92,26 @@ def common_targets(runs: pd.DataFrame, count: int = TARGET_COUNT, spacing: float
             for n in floors}
 
 
-def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = 4) -> pd.DataFrame:
+def fastest_lr(reached: pd.DataFrame) -> pd.DataFrame:
+    """One row per (N, batch, target): the LR multiple that reached the target in the fewest steps, the rule's
+    own (×1) when no other was tried or none reached it. Each batch at the best rate tried, as McCandlish et
+    al. tuned the rate per batch; only the batches of the LR check have a choice."""
+    ordered = reached.assign(_S=reached["S"].fillna(np.inf), _other=reached["lr_factor"] != 1.0)
+    best = ordered.sort_values(["_S", "_other"]).drop_duplicates(["N", "batch_tokens", "target"])
+    return best.drop(columns=["_S", "_other"]).sort_values(["N", "batch_tokens", "target"]).reset_index(drop=True)
+
+
+def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = 4, lr: str = "rule") -> pd.DataFrame:
     """One row per (N, target) with at least ``min_points`` batches that reached it: the fitted
-    ``S_min``, ``E_min``, ``B_crit`` and their 95% intervals (runs at the rule's LR only), the smallest and
-    largest batch that reached the target (``B_lo``, ``B_hi``) and whether B_crit lies between them
-    (``inside_scan``; outside, it is an extrapolation of the hyperbola)."""
+    ``S_min``, ``E_min``, ``B_crit`` and their 95% intervals, the smallest and largest batch that reached the
+    target (``B_lo``, ``B_hi``) and whether B_crit lies between them (``inside_scan``; outside, it is an
+    extrapolation of the hyperbola). ``lr="rule"`` reads the runs at the rule's LR only; ``lr="fastest"``
+    reads each batch at its fastest LR tried (``fastest_lr``)."""
+    if lr not in ("rule", "fastest"):
+        raise ValueError(f"lr must be 'rule' or 'fastest', not {lr!r}")
     rows = []
-    scans = reached[(reached["lr_factor"] == 1.0) & reached["S"].notna()]
+    pool = fastest_lr(reached) if lr == "fastest" else reached[reached["lr_factor"] == 1.0]
+    scans = pool[pool["S"].notna()]
     for (n, target), group in scans.groupby(["N", "target"]):
         if len(group) < min_points:
             continue
