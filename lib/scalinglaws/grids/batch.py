@@ -10,7 +10,11 @@ lie inside the scan.
   steps a run needs to reach a loss do not depend on how long it was planned to be. The rule is checked,
   not assumed: at the smallest and the largest batch of the smallest and the largest size, runs at half
   and twice the rule's LR (ids ending ``_lrx0.5``, ``_lrx2``); the chapter counts how often the rule's LR
-  needs the fewest steps to each target loss, and how many more it needs where it does not.
+  needs the fewest steps to each target loss, and how many more it needs where it does not. The first
+  records showed the rule overshooting at the large batches (at 32,768 tokens half the rule's LR beat it at
+  the largest size, and L2-d32 diverged at 16,384 tokens, where the warmup in tokens is only 10 steps), so
+  every size also has half the rule's LR at the two largest batches, and the chapter can read each batch at
+  the fastest rate tried (``critical_batch.fastest_lr``).
 * Length: ``run_tokens(B)`` grows with the batch, as the tokens needed to reach a loss do above the
   critical batch (E = E_min (1 + B/B_crit)), and is capped at one epoch of the training split, so every
   token is read once and the training loss is an unbiased estimate of the held-out loss.
@@ -35,6 +39,7 @@ WIDTHS = (16, 32, 64)
 BATCHES = tuple(256 * 2 ** k for k in range(8))            # 256 … 32,768 tokens
 BASE_TOKENS, KNEE = 2_000_000, 4_096                        # run_tokens(B) = BASE · (1 + B / KNEE), ≤ one epoch
 LR_FACTORS = (0.5, 2.0)                                     # the rule's check, at the scan's corner batches
+HALF_LR_BATCHES = BATCHES[-2:]                              # ×0.5 at every size: where the rule overshot
 RUN = {"eval_points": 24, "eval_tokens": 32_768, "trace_points": 2_000}
 
 QUICK_WIDTHS = (8, 16)
@@ -62,6 +67,12 @@ def batch_runs(rule) -> tuple:
     for d in (WIDTHS[0], WIDTHS[-1]):
         for b in (BATCHES[0], BATCHES[-1]):
             runs += [_run(d, b, run_tokens(b), rule, f) for f in LR_FACTORS]
+    have = {r.run_id for r in runs}
+    for d in WIDTHS:                     # half the rule's LR at the largest batches of every size (see the docstring)
+        for b in HALF_LR_BATCHES:
+            extra = _run(d, b, run_tokens(b), rule, 0.5)
+            if extra.run_id not in have:
+                runs.append(extra)
     return tuple(runs)
 
 
