@@ -25,7 +25,8 @@ from .fit import TradeoffFit, fit_power_law, fit_tradeoff
 
 GRIDS = ("batch", "batch-quick")       # the chapter reads the first of these that has records
 SMOOTH_BLOCKS = 9                      # centred running mean over this many trace blocks
-TARGET_COUNT, TARGET_SPACING = 5, 0.15  # the smallest model's targets: this many rungs, this many nats apart
+TARGET_SPACING = 0.15                   # nats between the rungs of the one target ladder every size shares
+MIN_POINTS = 4                          # batches that must cross a target after their warmup for it to be fitted
 
 
 def smoothed_trace(trace: dict, blocks: int = SMOOTH_BLOCKS) -> pd.DataFrame:
@@ -42,18 +43,21 @@ def lr_factor(run_id: str) -> float:
 
 
 def steps_to_targets(runs: pd.DataFrame, targets, blocks: int = SMOOTH_BLOCKS) -> pd.DataFrame:
-    """One row per (run, target): ``S`` steps and ``E`` tokens to first reach the target (NaN when the run
-    never does), with the run's N, batch, LR and LR multiple. ``targets`` is a list for every run, or a
-    dict {N: list} (``common_targets``)."""
+    """One row per (run, target): ``S`` steps and ``E`` tokens to first reach the target, with the run's N,
+    batch, LR and LR multiple. NaN when the run never reaches the target, and when it was already below it at
+    the end of its warmup (``warmup_end_loss``): there the warmup, not the batch, set the steps. ``targets``
+    is a list for every run, or a dict {N: list} (``common_targets``)."""
     rows = []
     for _, run in runs.iterrows():
         trace = smoothed_trace(run["trace"], blocks)
+        warm = warmup_end_loss(run, blocks)
         wanted = targets.get(run["N"], []) if isinstance(targets, dict) else targets
         for target in np.atleast_1d(wanted):
+            in_warmup = np.isfinite(warm) and float(target) >= warm
             rows.append({"run_id": run["run_id"], "N": run["N"], "batch_tokens": run["batch_tokens"],
                          "lr": run["lr"], "lr_factor": lr_factor(run["run_id"]), "target": float(target),
-                         "S": first_reach(trace, "step", "loss", target),
-                         "E": first_reach(trace, "tokens", "loss", target)})
+                         "S": np.nan if in_warmup else first_reach(trace, "step", "loss", target),
+                         "E": np.nan if in_warmup else first_reach(trace, "tokens", "loss", target)})
     return pd.DataFrame(rows)
 
 
@@ -68,28 +72,25 @@ def warmup_end_loss(run, blocks: int = SMOOTH_BLOCKS) -> float:
     return float(after["loss"].iloc[0]) if len(after) else np.nan
 
 
-def common_targets(runs: pd.DataFrame, count: int = TARGET_COUNT, spacing: float = TARGET_SPACING,
+def common_targets(runs: pd.DataFrame, spacing: float = TARGET_SPACING, min_points: int = MIN_POINTS,
                    blocks: int = SMOOTH_BLOCKS) -> dict:
-    """Target losses on one ladder ``spacing`` nats apart shared by every size, so that a target is read at
-    several N (Fig 19) and B_crit can be compared across sizes at the same loss (Fig 10).
-
-    A size takes the rungs between the lowest loss that every one of its scan runs (at the rule's LR) reaches
-    and the top of the ladder, which is ``count − 1`` rungs above the highest such floor: the smallest model
-    gets ``count`` targets, larger ones more, reaching down to their own lower losses. A rung is dropped for
-    a size when any of its runs is already below it at the end of warmup, so no step count is set by the
-    warmup rather than the batch. Every batch contributes to every target of its size."""
+    """Target losses for each size: the rungs of one ladder (the multiples of ``spacing`` nats, the same at
+    every size, so that a target is read at several N for Fig 19 and the B_crit comparisons of Fig 10) that
+    at least ``min_points`` of the size's scan runs (at the rule's LR) cross after their warmup: below the
+    run's loss at the end of warmup, above its lowest loss. A run gives no point to a rung it crossed during
+    warmup or never reached (``steps_to_targets``), so a rung is read from the batches that span it."""
     scans = runs[[lr_factor(r) == 1.0 for r in runs["run_id"]]]
-    floors, ceilings = {}, {}
+    out = {}
     for n, group in scans.groupby("N"):
-        floors[n] = np.ceil(max(smoothed_trace(t, blocks)["loss"].min() for t in group["trace"]) * 100) / 100
-        ends = [warmup_end_loss(run, blocks) for _, run in group.iterrows()]
-        ceilings[n] = np.nanmin(ends) if np.isfinite(ends).any() else np.inf
-    if not floors:
-        return {}
-    top = max(floors.values()) + spacing * (count - 1)
-    ladder = np.round(top - spacing * np.arange(int(np.ceil((top - min(floors.values())) / spacing)) + 2), 6)
-    return {n: np.sort(ladder[(ladder >= floors[n] - 1e-9) & (ladder <= top + 1e-9) & (ladder < ceilings[n])])
-            for n in floors}
+        spans = []
+        for _, run in group.iterrows():
+            loss = smoothed_trace(run["trace"], blocks)["loss"]
+            warm = warmup_end_loss(run, blocks)
+            spans.append((float(loss.min()), warm if np.isfinite(warm) else float(loss.max())))
+        lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+        rungs = spacing * np.arange(np.ceil(lo / spacing - 1e-9), np.floor(hi / spacing + 1e-9) + 1)
+        out[n] = np.round(np.array([r for r in rungs if sum(a <= r < b for a, b in spans) >= min_points]), 6)
+    return out
 
 
 def fastest_lr(reached: pd.DataFrame) -> pd.DataFrame:
@@ -101,7 +102,7 @@ def fastest_lr(reached: pd.DataFrame) -> pd.DataFrame:
     return best.drop(columns=["_S", "_other"]).sort_values(["N", "batch_tokens", "target"]).reset_index(drop=True)
 
 
-def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = 4, lr: str = "rule") -> pd.DataFrame:
+def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = MIN_POINTS, lr: str = "rule") -> pd.DataFrame:
     """One row per (N, target) with at least ``min_points`` batches that reached it: the fitted
     ``S_min``, ``E_min``, ``B_crit`` and their 95% intervals, the smallest and largest batch that reached the
     target (``B_lo``, ``B_hi``) and whether B_crit lies between them (``inside_scan``; outside, it is an
@@ -125,8 +126,14 @@ def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = 4, lr
 
 
 def critical_batch_law(fits: pd.DataFrame, n_boot: int = 1000):
-    """``B_crit(L) = B* / L^(1/α_B)`` (Eq 5.3) over every (N, target) fit: a power law of B_crit in L with
-    exponent 1/α_B. Returns ``(alpha_B, alpha_B_ci, B_star, power_law_fit)``."""
+    """``B_crit(L) = B* / L^(1/α_B)`` (Eq 5.3) over the (N, target) fits whose B_crit lies inside the batches
+    that reached the target (``inside_scan``; outside, B_crit extrapolates the hyperbola and is not a
+    measurement): a power law of B_crit in L with exponent 1/α_B. Returns ``(alpha_B, alpha_B_ci, B_star,
+    power_law_fit)``; ``ValueError`` when fewer than 3 fits are inside."""
+    if "inside_scan" in fits:
+        fits = fits[fits["inside_scan"].astype(bool)]
+    if len(fits) < 3:
+        raise ValueError(f"{len(fits)} B_crit values inside the scanned batches: too few for the B_crit(L) law")
     law = fit_power_law(fits["target"], fits["B_crit"], n_boot=n_boot)
     # fit_power_law fits y = (x_c/x)^α, so B_crit = (L_c/L)^a with a = 1/α_B and B* = L_c^a
     a, (a_lo, a_hi) = law.alpha, law.alpha_ci
@@ -309,9 +316,10 @@ def measured_law(reference, n_boot: int = 1000) -> dict:
         raise ValueError(f"{folder.name}: {e}") from None
     runs = load_grid(folder, report=False)
     fits = tradeoffs(steps_to_targets(runs, common_targets(runs)), n_boot=n_boot)
-    if len(fits) < 2:
-        raise ValueError(f"{folder.name}: too few (size, target) fits for the B_crit(L) law ({len(fits)})")
-    alpha_b, ci, b_star, _ = critical_batch_law(fits, n_boot=n_boot)
+    try:
+        alpha_b, ci, b_star, _ = critical_batch_law(fits, n_boot=n_boot)
+    except ValueError as e:
+        raise ValueError(f"{folder.name}: {e}") from None
     return {"alpha_B": alpha_b, "alpha_B_ci": ci, "B_star": b_star, "grid": folder.name,
             "loss_range": (float(fits["target"].min()), float(fits["target"].max())),
             "b_crit": lambda loss: b_star / np.asarray(loss, float) ** (1 / alpha_b)}

@@ -12,9 +12,10 @@ lie inside the scan.
   and twice the rule's LR (ids ending ``_lrx0.5``, ``_lrx2``); the chapter counts how often the rule's LR
   needs the fewest steps to each target loss, and how many more it needs where it does not. The first
   records showed the rule overshooting at the large batches (at 32,768 tokens half the rule's LR beat it at
-  the largest size, and L2-d32 diverged at 16,384 tokens, where the warmup in tokens is only 10 steps), so
-  every size also has half the rule's LR at the two largest batches, and the chapter can read each batch at
-  the fastest rate tried (``critical_batch.fastest_lr``).
+  the largest size, L2-d32 diverged at 16,384 tokens, where the warmup in tokens is only 10 steps, and at
+  L2-d64 8,192 tokens needed more steps than 4,096 to every target), so every size also has half the rule's
+  LR at the three largest batches, and the chapter can read each batch at the fastest rate tried
+  (``critical_batch.fastest_lr``).
 * Length: ``run_tokens(B)`` grows with the batch, as the tokens needed to reach a loss do above the
   critical batch (E = E_min (1 + B/B_crit)), and is capped at one epoch of the training split, so every
   token is read once and the training loss is an unbiased estimate of the held-out loss.
@@ -39,7 +40,7 @@ WIDTHS = (16, 32, 64)
 BATCHES = tuple(256 * 2 ** k for k in range(8))            # 256 … 32,768 tokens
 BASE_TOKENS, KNEE = 2_000_000, 4_096                        # run_tokens(B) = BASE · (1 + B / KNEE), ≤ one epoch
 LR_FACTORS = (0.5, 2.0)                                     # the rule's check, at the scan's corner batches
-HALF_LR_BATCHES = BATCHES[-2:]                              # ×0.5 at every size: where the rule overshot
+HALF_LR_BATCHES = BATCHES[-3:]                              # ×0.5 at every size: where the rule overshot
 RUN = {"eval_points": 24, "eval_tokens": 32_768, "trace_points": 2_000}
 
 QUICK_WIDTHS = (8, 16)
