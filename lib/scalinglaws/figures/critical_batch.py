@@ -45,8 +45,10 @@ def plot_critical_batch(fits, law=None, *, noise=None, paper=None, ax=None):
         ax.errorbar(part["target"], part["B_crit"], yerr=[lo, hi], fmt="o", ms=5, color=colors[n], capsize=2,
                     zorder=3, label=f"B_crit, N = {n:,.0f}")
         if noise is not None and len(noise):
+            # along the runs, over the targets' range (early in training B_simple is noise spikes)
+            lo_l, hi_l = fits["target"].min() - 0.3, fits["target"].max() + 0.3
             for _, run in noise[noise["N"] == n].groupby("run_id"):
-                ok = run["B_simple"] > 0
+                ok = (run["B_simple"] > 0) & run["loss"].between(lo_l, hi_l)
                 ax.plot(run["loss"][ok], run["B_simple"][ok], color=colors[n], lw=0.6, alpha=0.35)
     if noise is not None and len(noise):
         ax.plot([], [], color="black", lw=0.6, alpha=0.5, label="B_simple (학습 중 / during training)")
@@ -63,7 +65,8 @@ def plot_critical_batch(fits, law=None, *, noise=None, paper=None, ax=None):
 
     ax.set_yscale("log")
     ax.set_xscale("log")
-    ax.set_xticks(sorted(set(np.round(fits["target"].to_numpy(float), 2))))
+    lo_t, hi_t = float(fits["target"].min()), float(fits["target"].max())
+    ax.set_xticks(np.arange(np.floor(lo_t * 2) / 2, np.ceil(hi_t * 2) / 2 + 0.01, 0.5))   # every half nat
     ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("목표 손실 L (nats) / target loss L (nats)")
