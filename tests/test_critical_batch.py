@@ -59,6 +59,22 @@ def test_targets_are_rungs_crossed_by_enough_batches():
     assert (crossed >= cb.MIN_POINTS).all()
 
 
+def test_a_batch_crosses_a_rung_at_any_rate_and_counts_once():
+    four = scan((256, 512, 1024, 2048))
+    short = four.assign(trace=[trace(b, steps=300) for b in four["batch_tokens"]])   # stop at higher losses
+    low = cb.common_targets(four, spacing=0.2)[1e4]
+    high = cb.common_targets(short, spacing=0.2)[1e4]
+    deep = sorted(set(low) - set(high))
+    assert deep                                          # rungs only the long runs reach
+    # the fourth batch reaches the deep rungs only at another rate: they count (4 batches)
+    mixed = pd.concat([short.iloc[:3].assign(trace=list(four["trace"][:3])), short.iloc[3:],
+                       four.iloc[3:].assign(run_id=lambda d: d["run_id"] + "_lrx0.5")])
+    assert set(deep) <= set(cb.common_targets(mixed, spacing=0.2)[1e4])
+    # one batch at two rates is still one batch: three batches do not make a rung
+    three = pd.concat([four.iloc[:3], four.iloc[2:3].assign(run_id=lambda d: d["run_id"] + "_lrx0.5")])
+    assert len(cb.common_targets(three, spacing=0.2)[1e4]) == 0
+
+
 def test_targets_are_shared_across_sizes_and_read_after_warmup():
     small = scan(batches=(256, 512, 1024, 2048, 4096), n=1e4).assign(
         trace=[trace(b, steps=300) for b in (256, 512, 1024, 2048, 4096)])

@@ -174,3 +174,19 @@ def test_a_grid_is_finished_when_every_planned_run_is_complete_or_diverged(tmp_p
     mine = tmp_path / "mine"                         # not a registered grid: one complete run is enough
     write_record(mine / "a", record("a"))
     require_finished(mine)
+
+
+def test_the_diverged_runs_of_a_grid_are_tabled_and_accidents_are_not(tmp_path):
+    from scalinglaws.runs import diverged_table
+    assert diverged_table(tmp_path).empty and "warmup_steps" in diverged_table(tmp_path)
+    write_record(tmp_path / "ok", record("ok"))
+    bad = record("bad", status="failed", n=2000)
+    bad["config"].update(warmup_tokens=40_960, lr=0.02)
+    bad["reason"] = "diverged: training loss 10.9 > ln(V) + 1.0 at step 5"
+    write_record(tmp_path / "bad", bad)
+    write_record(tmp_path / "crash", {**record("crash", status="failed"), "reason": "crashed: out of memory"})
+    table = diverged_table(tmp_path)
+    assert list(table["run_id"]) == ["bad"]
+    row = table.iloc[0]
+    assert row["N"] == 2000 and row["batch_tokens"] == 4096 and row["warmup_steps"] == 10 and row["lr"] == 0.02
+    assert row["reason"].startswith("diverged")

@@ -27,6 +27,7 @@ GRIDS = ("batch", "batch-quick")       # the chapter reads the first of these th
 SMOOTH_BLOCKS = 9                      # centred running mean over this many trace blocks
 TARGET_SPACING = 0.15                   # nats between the rungs of the one target ladder every size shares
 MIN_POINTS = 4                          # batches that must cross a target after their warmup for it to be fitted
+LR_READING = "fastest"                  # each batch at its fastest LR tried; "rule" reads the square-root rule's LR only
 
 
 def smoothed_trace(trace: dict, blocks: int = SMOOTH_BLOCKS) -> pd.DataFrame:
@@ -76,20 +77,22 @@ def common_targets(runs: pd.DataFrame, spacing: float = TARGET_SPACING, min_poin
                    blocks: int = SMOOTH_BLOCKS) -> dict:
     """Target losses for each size: the rungs of one ladder (the multiples of ``spacing`` nats, the same at
     every size, so that a target is read at several N for Fig 19 and the B_crit comparisons of Fig 10) that
-    at least ``min_points`` of the size's scan runs (at the rule's LR) cross after their warmup: below the
-    run's loss at the end of warmup, above its lowest loss. A run gives no point to a rung it crossed during
-    warmup or never reached (``steps_to_targets``), so a rung is read from the batches that span it."""
-    scans = runs[[lr_factor(r) == 1.0 for r in runs["run_id"]]]
+    at least ``min_points`` of the size's batches cross after their warmup, at some LR tried: below the run's
+    loss at the end of warmup, above its lowest loss. A run gives no point to a rung it crossed during warmup
+    or never reached (``steps_to_targets``), so a rung is read from the batches that span it."""
     out = {}
-    for n, group in scans.groupby("N"):
-        spans = []
+    for n, group in runs.groupby("N"):
+        spans = {}
         for _, run in group.iterrows():
             loss = smoothed_trace(run["trace"], blocks)["loss"]
             warm = warmup_end_loss(run, blocks)
-            spans.append((float(loss.min()), warm if np.isfinite(warm) else float(loss.max())))
-        lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+            spans.setdefault(run["batch_tokens"], []).append(
+                (float(loss.min()), warm if np.isfinite(warm) else float(loss.max())))
+        every = [span for batch in spans.values() for span in batch]
+        lo, hi = min(a for a, _ in every), max(b for _, b in every)
         rungs = spacing * np.arange(np.ceil(lo / spacing - 1e-9), np.floor(hi / spacing + 1e-9) + 1)
-        out[n] = np.round(np.array([r for r in rungs if sum(a <= r < b for a, b in spans) >= min_points]), 6)
+        crossing = lambda r: sum(any(a <= r < b for a, b in batch) for batch in spans.values())
+        out[n] = np.round(np.array([r for r in rungs if crossing(r) >= min_points]), 6)
     return out
 
 
@@ -102,12 +105,16 @@ def fastest_lr(reached: pd.DataFrame) -> pd.DataFrame:
     return best.drop(columns=["_S", "_other"]).sort_values(["N", "batch_tokens", "target"]).reset_index(drop=True)
 
 
-def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = MIN_POINTS, lr: str = "rule") -> pd.DataFrame:
+def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = MIN_POINTS,
+              lr: str = LR_READING) -> pd.DataFrame:
     """One row per (N, target) with at least ``min_points`` batches that reached it: the fitted
     ``S_min``, ``E_min``, ``B_crit`` and their 95% intervals, the smallest and largest batch that reached the
-    target (``B_lo``, ``B_hi``) and whether B_crit lies between them (``inside_scan``; outside, it is an
-    extrapolation of the hyperbola). ``lr="rule"`` reads the runs at the rule's LR only; ``lr="fastest"``
-    reads each batch at its fastest LR tried (``fastest_lr``)."""
+    target (``B_lo``, ``B_hi``), how many batches were read at a rate other than the rule's (``other_lr``),
+    and whether B_crit lies between them (``inside_scan``; outside, it is an
+    extrapolation of the hyperbola). ``lr="fastest"`` (the default, ``LR_READING``) reads each batch at
+    its fastest LR tried (``fastest_lr``), as McCandlish et al. tuned the rate per batch: in the ``batch``
+    grid the square-root rule's LR overshot at the largest batches, so reading them at the rule's rate would
+    inflate their steps and measure the rule, not the batch. ``lr="rule"`` reads the rule's LR only."""
     if lr not in ("rule", "fastest"):
         raise ValueError(f"lr must be 'rule' or 'fastest', not {lr!r}")
     rows = []
@@ -121,7 +128,8 @@ def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = MIN_P
         rows.append({"N": n, "target": target, "points": fit.n, "S_min": fit.S_min, "E_min": fit.E_min,
                      "B_crit": fit.B_crit, "S_min_ci": fit.S_min_ci, "E_min_ci": fit.E_min_ci,
                      "B_crit_ci": fit.B_crit_ci, "rms_log_residual": fit.rms_log_residual,
-                     "B_lo": b_lo, "B_hi": b_hi, "inside_scan": bool(b_lo <= fit.B_crit <= b_hi), "fit": fit})
+                     "B_lo": b_lo, "B_hi": b_hi, "inside_scan": bool(b_lo <= fit.B_crit <= b_hi),
+                     "other_lr": int((group["lr_factor"] != 1.0).sum()), "lr_reading": lr, "fit": fit})
     return pd.DataFrame(rows)
 
 

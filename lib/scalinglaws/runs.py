@@ -324,6 +324,21 @@ def diverged_records(folder: Path) -> list[dict]:
     return out
 
 
+def diverged_table(folder: Path) -> pd.DataFrame:
+    """One row per diverged run of a grid (``diverged_records``), for the chapters' sentences: ``run_id``, ``N``
+    (non-embedding), ``batch_tokens``, ``train_subset_tokens`` (None for the whole split), ``warmup_steps``
+    (the warmup in steps of its batch), the peak ``lr`` and the guard's ``reason``."""
+    rows = []
+    for r in diverged_records(folder):
+        cfg = r["config"]
+        rows.append({"run_id": r["run_id"], "N": r["params"]["non_embedding"], "batch_tokens": cfg["batch_tokens"],
+                     "train_subset_tokens": cfg.get("train_subset_tokens"),
+                     "warmup_steps": cfg["warmup_tokens"] / cfg["batch_tokens"], "lr": cfg["lr"],
+                     "reason": r["reason"]})
+    columns = ["run_id", "N", "batch_tokens", "train_subset_tokens", "warmup_steps", "lr", "reason"]
+    return pd.DataFrame(rows, columns=columns).sort_values("run_id").reset_index(drop=True)
+
+
 def require_finished(folder: Path) -> None:
     """``ValueError`` (saying how far it is) unless every planned run of the named grid in ``folder`` has a
     result: a complete record, or a diverged one (a result of its config, never retrained). A folder whose

@@ -8,17 +8,24 @@ from .style import (COLORS, N_LABEL, BCRIT_LABEL, setup_style, _new_axes, _size_
 
 def plot_tradeoff(reached, fits, n, *, ax=None):
     """Steps S against tokens E to reach each target loss at one size, one point per batch, with the fitted
-    hyperbolas (S/S_min − 1)(E/E_min − 1) = 1 (Fig 18)."""
+    hyperbolas (S/S_min − 1)(E/E_min − 1) = 1 (Fig 18). The points are those the fits read (each batch at its
+    fastest rate when ``fits`` were read so); open markers: batches read at a rate other than the rule's."""
     import matplotlib.pyplot as plt
 
+    from ..critical_batch import fastest_lr
+
     fig, ax = _new_axes(ax, figsize=(6.4, 4.4))
-    rows = reached[(reached["N"] == n) & (reached["lr_factor"] == 1.0)].dropna(subset=["S"])
+    fastest = "lr_reading" in fits and (fits["lr_reading"] == "fastest").any()
+    pool = fastest_lr(reached) if fastest else reached[reached["lr_factor"] == 1.0]
+    rows = pool[pool["N"] == n].dropna(subset=["S"])
     targets = sorted(rows["target"].unique(), reverse=True)
     cmap = plt.get_cmap("viridis")
     for i, target in enumerate(targets):
         color = cmap(0.85 * i / max(1, len(targets) - 1))
         part = rows[rows["target"] == target]
-        ax.scatter(part["E"], part["S"], s=26, color=color, zorder=3, label=f"L = {target:.2f}")
+        rule = part["lr_factor"] == 1.0
+        ax.scatter(part["E"][rule], part["S"][rule], s=26, color=color, zorder=3, label=f"L = {target:.2f}")
+        ax.scatter(part["E"][~rule], part["S"][~rule], s=30, facecolors="white", edgecolors=[color], zorder=3)
         fit = fits[(fits["N"] == n) & (fits["target"] == target)]
         if len(fit):
             f = fit["fit"].iloc[0]

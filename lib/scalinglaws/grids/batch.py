@@ -14,8 +14,11 @@ lie inside the scan.
   records showed the rule overshooting at the large batches (at 32,768 tokens half the rule's LR beat it at
   the largest size, L2-d32 diverged at 16,384 tokens, where the warmup in tokens is only 10 steps, and at
   L2-d64 8,192 tokens needed more steps than 4,096 to every target), so every size also has half the rule's
-  LR at the three largest batches, and the chapter can read each batch at the fastest rate tried
-  (``critical_batch.fastest_lr``).
+  LR at the three largest batches. Those runs then showed half the rule's LR faster nearly everywhere at
+  large batches (as McCandlish et al.'s ε_opt(B) = ε_max/(1 + B_noise/B) predicts: the best rate stops
+  growing above the noise scale, while the rule keeps growing it), and also at the lowest targets of the
+  smallest batch, so every (size, batch) has half the rule's LR: two complete scans, and the chapter reads
+  each batch at the faster of its rates (``critical_batch.fastest_lr``).
 * Length: ``run_tokens(B)`` grows with the batch, as the tokens needed to reach a loss do above the
   critical batch (E = E_min (1 + B/B_crit)), and is capped at one epoch of the training split, so every
   token is read once and the training loss is an unbiased estimate of the held-out loss.
@@ -40,7 +43,7 @@ WIDTHS = (16, 32, 64)
 BATCHES = tuple(256 * 2 ** k for k in range(8))            # 256 … 32,768 tokens
 BASE_TOKENS, KNEE = 2_000_000, 4_096                        # run_tokens(B) = BASE · (1 + B / KNEE), ≤ one epoch
 LR_FACTORS = (0.5, 2.0)                                     # the rule's check, at the scan's corner batches
-HALF_LR_BATCHES = BATCHES[-3:]                              # ×0.5 at every size: where the rule overshot
+HALF_LR_BATCHES = BATCHES                                   # ×0.5 at every size and batch: a second full scan
 RUN = {"eval_points": 24, "eval_tokens": 32_768, "trace_points": 2_000}
 
 QUICK_WIDTHS = (8, 16)
@@ -69,7 +72,7 @@ def batch_runs(rule) -> tuple:
         for b in (BATCHES[0], BATCHES[-1]):
             runs += [_run(d, b, run_tokens(b), rule, f) for f in LR_FACTORS]
     have = {r.run_id for r in runs}
-    for d in WIDTHS:                     # half the rule's LR at the largest batches of every size (see the docstring)
+    for d in WIDTHS:                     # half the rule's LR at every batch of every size (see the docstring)
         for b in HALF_LR_BATCHES:
             extra = _run(d, b, run_tokens(b), rule, 0.5)
             if extra.run_id not in have:
