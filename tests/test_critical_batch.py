@@ -17,10 +17,11 @@ def s_min(loss):
     return 40 * (np.asarray(loss, float) - 3.0) ** -2.0
 
 
-def trace(batch: int, steps: int = 4000, every: int = 2) -> dict:
-    """Block means of a training loss whose steps to every loss L are S_min(L)(1 + B_crit(L)/B)."""
+def trace(batch: int, steps: int = 4000, every: int = 2, warmup_tokens: float = 0.0) -> dict:
+    """Block means of a training loss whose steps to every loss L are S_min(L)(1 + B_crit(L)/B), plus
+    ``warmup_tokens``/B steps of a warmup that teaches nothing."""
     grid = np.linspace(7.5, 3.6, 4000)
-    s_of_l = s_min(grid) * (1 + b_crit(grid) / batch)          # increasing as the loss falls
+    s_of_l = s_min(grid) * (1 + b_crit(grid) / batch) + warmup_tokens / batch   # increasing as the loss falls
     step = np.arange(every, steps + 1, every)
     loss = np.interp(step, s_of_l, grid, left=grid[0], right=grid[-1])
     return {"every": every, "batch_tokens": batch, "step": step.tolist(), "tokens": (step * batch).tolist(),
@@ -227,3 +228,30 @@ def test_each_batch_at_its_fastest_rate():
     assert list(cb.fastest_lr(tie)["lr_factor"]) == [1.0, 1.0, 1.0]
     with pytest.raises(ValueError, match="rule"):
         cb.tradeoffs(reached, lr="best")
+
+
+def test_a_warmup_in_tokens_raises_e_min_and_can_be_left_out():
+    w = 2e5                                               # a warmup of 200k tokens at every batch, learning nothing
+    runs = scan().assign(trace=[trace(b, steps=8000, warmup_tokens=w) for b in scan()["batch_tokens"]],
+                         warmup_tokens=w)
+    targets = [5.0, 4.6, 4.3]
+    reached = cb.steps_to_targets(runs, targets, blocks=1)
+    assert (reached["E_warmup"] == w).all() and np.allclose(reached["S_warmup"], w / reached["batch_tokens"])
+    counted = cb.tradeoffs(reached, n_boot=20)
+    excluded = cb.tradeoffs(reached, n_boot=20, warmup="excluded")
+    for (_, c), (_, e) in zip(counted.iterrows(), excluded.iterrows()):
+        assert e["B_crit"] == pytest.approx(float(b_crit(e["target"])), rel=0.05)      # the law without the warmup
+        assert c["E_min"] > e["E_min"] and c["B_crit"] > e["B_crit"]                  # counting it biases B_crit up
+    with pytest.raises(ValueError, match="counted"):
+        cb.tradeoffs(reached, warmup="skip")
+
+
+def test_the_lr_check_summary_names_the_usual_winner_per_batch():
+    check = pd.DataFrame({"N": 1e4, "batch_tokens": [256] * 3 + [512] * 2, "target": [5.0, 4.8, 4.6, 5.0, 4.8],
+                          "best_factor": [0.5, 1.0, 0.5, 1.0, np.nan], "excess": [0.2, 0.0, np.inf, 0.0, np.nan]})
+    summary = cb.lr_check_summary(check)
+    assert list(summary["batch_tokens"]) == [256, 512]
+    first = summary.iloc[0]
+    assert first["best_factor"] == 0.5 and first["wins"] == 2 and first["targets"] == 3 and first["rule_excess"] == 0.2
+    assert summary.iloc[1]["targets"] == 1 and summary.iloc[1]["rule_excess"] == 0.0
+    assert cb.lr_check_summary(check.iloc[:0]).empty and cb.lr_check_summary(pd.DataFrame()).empty

@@ -206,6 +206,27 @@ def test_the_tradeoff_fit_recovers_known_constants():
         fit_tradeoff([100, 200], [1e5, 3e5])
 
 
+def test_the_bootstrap_refits_are_the_least_squares_minimum():
+    from scalinglaws.fit import _tradeoff_model, _tradeoff_profile
+    model = _tradeoff_model()
+    rng = np.random.default_rng(0)
+    for noise, n in ((0.02, 8), (0.15, 5)):
+        S, E = tradeoff_data(noise=noise, seed=n)
+        S, E = S[:n], E[:n]
+        logB = np.log(E / S)
+        samples = np.log(S)[None, :] + rng.normal(0, noise, (20, n))
+        fast = _tradeoff_profile(samples, logB)
+        for y, (log_smin, log_bcrit) in zip(samples, fast):
+            best = min((model.fit(y, model.make_params(log_smin=dict(value=y.min()), log_bcrit=dict(value=start)),
+                                  logB=logB) for start in np.linspace(logB.min() - 1, logB.max() + 1, 7)),
+                       key=lambda r: r.chisqr)
+            if abs(best.params["log_bcrit"].value - log_bcrit) > 1e-3:      # same minimum, or a flatter-than-grid one
+                assert np.sum((y - model.eval(logB=logB, log_smin=log_smin, log_bcrit=log_bcrit)) ** 2) <= \
+                    best.chisqr * (1 + 1e-6) + 1e-12
+            else:
+                assert log_smin == pytest.approx(best.params["log_smin"].value, abs=1e-3)
+
+
 def test_cli_fit_tradeoff_prints_json(tmp_path, capsys):
     S, E = tradeoff_data()
     csv = tmp_path / "target.csv"

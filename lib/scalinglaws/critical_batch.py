@@ -45,7 +45,7 @@ def lr_factor(run_id: str) -> float:
 
 def steps_to_targets(runs: pd.DataFrame, targets, blocks: int = SMOOTH_BLOCKS) -> pd.DataFrame:
     """One row per (run, target): ``S`` steps and ``E`` tokens to first reach the target, with the run's N,
-    batch, LR and LR multiple. NaN when the run never reaches the target, and when it was already below it at
+    batch, LR and LR multiple, and its warmup in tokens and steps (``E_warmup``, ``S_warmup``). NaN when the run never reaches the target, and when it was already below it at
     the end of its warmup (``warmup_end_loss``): there the warmup, not the batch, set the steps. ``targets``
     is a list for every run, or a dict {N: list} (``common_targets``)."""
     rows = []
@@ -53,12 +53,14 @@ def steps_to_targets(runs: pd.DataFrame, targets, blocks: int = SMOOTH_BLOCKS) -
         trace = smoothed_trace(run["trace"], blocks)
         warm = warmup_end_loss(run, blocks)
         wanted = targets.get(run["N"], []) if isinstance(targets, dict) else targets
+        warmup_tokens = float(run.get("warmup_tokens", np.nan)) if hasattr(run, "get") else np.nan
         for target in np.atleast_1d(wanted):
             in_warmup = np.isfinite(warm) and float(target) >= warm
             rows.append({"run_id": run["run_id"], "N": run["N"], "batch_tokens": run["batch_tokens"],
                          "lr": run["lr"], "lr_factor": lr_factor(run["run_id"]), "target": float(target),
                          "S": np.nan if in_warmup else first_reach(trace, "step", "loss", target),
-                         "E": np.nan if in_warmup else first_reach(trace, "tokens", "loss", target)})
+                         "E": np.nan if in_warmup else first_reach(trace, "tokens", "loss", target),
+                         "E_warmup": warmup_tokens, "S_warmup": warmup_tokens / run["batch_tokens"]})
     return pd.DataFrame(rows)
 
 
@@ -106,7 +108,7 @@ def fastest_lr(reached: pd.DataFrame) -> pd.DataFrame:
 
 
 def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = MIN_POINTS,
-              lr: str = LR_READING) -> pd.DataFrame:
+              lr: str = LR_READING, warmup: str = "counted") -> pd.DataFrame:
     """One row per (N, target) with at least ``min_points`` batches that reached it: the fitted
     ``S_min``, ``E_min``, ``B_crit`` and their 95% intervals, the smallest and largest batch that reached the
     target (``B_lo``, ``B_hi``), how many batches were read at a rate other than the rule's (``other_lr``),
@@ -114,11 +116,19 @@ def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = MIN_P
     extrapolation of the hyperbola). ``lr="fastest"`` (the default, ``LR_READING``) reads each batch at
     its fastest LR tried (``fastest_lr``), as McCandlish et al. tuned the rate per batch: in the ``batch``
     grid the square-root rule's LR overshot at the largest batches, so reading them at the rule's rate would
-    inflate their steps and measure the rule, not the batch. ``lr="rule"`` reads the rule's LR only."""
+    inflate their steps and measure the rule, not the batch. ``lr="rule"`` reads the rule's LR only.
+    ``warmup="counted"`` counts the steps and tokens from the start of training; ``"excluded"`` from the end
+    of the warmup (a sensitivity: the warmup is fixed in tokens, so counting it adds the same tokens to E at
+    every batch and raises E_min, while leaving it out credits no batch with what it learnt during it)."""
     if lr not in ("rule", "fastest"):
         raise ValueError(f"lr must be 'rule' or 'fastest', not {lr!r}")
+    if warmup not in ("counted", "excluded"):
+        raise ValueError(f"warmup must be 'counted' or 'excluded', not {warmup!r}")
     rows = []
     pool = fastest_lr(reached) if lr == "fastest" else reached[reached["lr_factor"] == 1.0]
+    if warmup == "excluded":
+        pool = pool.assign(S=pool["S"] - pool["S_warmup"], E=pool["E"] - pool["E_warmup"])
+        pool = pool.assign(S=pool["S"].where(pool["S"] > 0), E=pool["E"].where(pool["E"] > 0))
     scans = pool[pool["S"].notna()]
     for (n, target), group in scans.groupby(["N", "target"]):
         if len(group) < min_points:
@@ -273,6 +283,22 @@ def lr_check(reached: pd.DataFrame) -> pd.DataFrame:
         rows.append({"N": n, "batch_tokens": batch, "target": target, **{f"S_x{f:g}": s for f, s in steps.items()},
                      "best_factor": steps.idxmin() if reached_any else np.nan, "excess": excess})
     return pd.DataFrame(rows)
+
+
+def lr_check_summary(check: pd.DataFrame) -> pd.DataFrame:
+    """The LR check per (N, batch) (``lr_check`` rows): over the targets some rate reached, the multiple
+    that was fastest most often (``best_factor``; ties go to the smaller multiple), how often (``wins``, of
+    ``targets``), and the rule's median extra steps over the fastest (``rule_excess``; a target the rule
+    never reached counts as infinitely many)."""
+    columns = ["N", "batch_tokens", "targets", "best_factor", "wins", "rule_excess"]
+    if check.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for (n, batch), group in check[check["best_factor"].notna()].groupby(["N", "batch_tokens"]):
+        counts = group["best_factor"].value_counts().sort_index()
+        rows.append({"N": n, "batch_tokens": batch, "targets": len(group), "best_factor": float(counts.idxmax()),
+                     "wins": int(counts.max()), "rule_excess": float(np.median(group["excess"]))})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def lr_check_verdict(check: pd.DataFrame) -> dict:

@@ -449,6 +449,27 @@ def _tradeoff_model():
     return lmfit.Model(log_steps, independent_vars=["logB"])
 
 
+def _tradeoff_profile(samples: np.ndarray, logB: np.ndarray, margin: float = 6.0, points: int = 1201) -> np.ndarray:
+    """Least-squares fits of ``log S = log S_min + log(1 + B_crit/B)`` to many log-step vectors at once (the
+    bootstrap's): for a given log B_crit the best log S_min is the mean residual, so the fit is a 1-D search
+    over log B_crit, done on a grid ``margin`` e-folds past the batches (beyond, the hyperbola is a pure
+    1/B or a constant and B_crit is unidentified) and refined by a parabola through the grid's minimum.
+    Returns rows ``(log_smin, log_bcrit)``. The same minimum lmfit finds, without a solver per sample."""
+    grid = np.linspace(logB.min() - margin, logB.max() + margin, points)
+    shape = np.log1p(np.exp(grid[:, None] - logB[None, :]))                      # grid × batches
+    fc = shape - shape.mean(axis=1, keepdims=True)
+    yc = samples - samples.mean(axis=1, keepdims=True)
+    sse = (yc ** 2).sum(axis=1)[:, None] - 2 * yc @ fc.T + (fc ** 2).sum(axis=1)[None, :]
+    j = np.clip(np.argmin(sse, axis=1), 1, points - 2)
+    rows = np.arange(len(samples))
+    left, mid, right = sse[rows, j - 1], sse[rows, j], sse[rows, j + 1]
+    curve = left - 2 * mid + right
+    step = np.where(curve > 0, 0.5 * (left - right) / np.where(curve > 0, curve, 1), 0.0)
+    log_bcrit = grid[j] + np.clip(step, -1, 1) * (grid[1] - grid[0])
+    log_smin = (samples - np.log1p(np.exp(log_bcrit[:, None] - logB[None, :]))).mean(axis=1)
+    return np.column_stack([log_smin, log_bcrit])
+
+
 def fit_tradeoff(steps, examples, n_boot: int = 1000, seed: int = 0) -> TradeoffFit:
     """Fit the steps–examples hyperbola of one target loss; see ``TradeoffFit``."""
     S, E = np.asarray(steps, float), np.asarray(examples, float)
@@ -475,9 +496,8 @@ def fit_tradeoff(steps, examples, n_boot: int = 1000, seed: int = 0) -> Tradeoff
             best = r
     p = (best.params["log_smin"].value, best.params["log_bcrit"].value)
     resid = logS - best.best_fit
-    boots = [[one(sample, p).params[k].value for k in ("log_smin", "log_bcrit")]
-             for sample in _residual_resamples(best.best_fit, resid, 2, n_boot, seed)]
-    boots = np.array(boots) if boots else np.array([p])
+    samples = np.array(list(_residual_resamples(best.best_fit, resid, 2, n_boot, seed)))
+    boots = _tradeoff_profile(samples, logB) if len(samples) else np.array([p])
     s_min, b_crit = np.exp(boots[:, 0]), np.exp(boots[:, 1])
     ci = lambda v: tuple(float(x) for x in np.percentile(v, [2.5, 97.5]))   # noqa: E731
     return TradeoffFit(
