@@ -255,3 +255,13 @@ def test_the_lr_check_summary_names_the_usual_winner_per_batch():
     assert first["best_factor"] == 0.5 and first["wins"] == 2 and first["targets"] == 3 and first["rule_excess"] == 0.2
     assert summary.iloc[1]["targets"] == 1 and summary.iloc[1]["rule_excess"] == 0.0
     assert cb.lr_check_summary(check.iloc[:0]).empty and cb.lr_check_summary(pd.DataFrame()).empty
+
+
+def test_the_batch_from_which_a_lower_rate_wins():
+    summary = pd.DataFrame({"N": [1e4] * 4 + [4e4] * 4, "batch_tokens": [256, 1024, 4096, 16384] * 2,
+                            "best_factor": [0.5, 1.0, 0.5, 0.5, 1.0, 1.0, 1.0, 0.5]})
+    assert cb.lower_rate_from(summary) == 16384          # the later of the two sizes' trailing runs of ×0.5
+    assert cb.lower_rate_from(summary[summary["N"] == 1e4]) == 4096
+    assert np.isnan(cb.lower_rate_from(summary.assign(best_factor=1.0)))
+    assert cb.lower_rate_from(summary.assign(best_factor=0.5)) == 256
+    assert np.isnan(cb.lower_rate_from(summary.iloc[:0]))

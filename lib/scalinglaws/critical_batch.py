@@ -216,14 +216,14 @@ def noise_tracking(ratio: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> di
                slope_ci=(lo, hi), tracks=tracks)
     if tracks:
         ko = (f"$\\log B_\\text{{simple}}$을 $\\log B_\\text{{crit}}$에 회귀한 기울기는 {slope:.2f} [{lo:.2f}, {hi:.2f}]로, "
-              "구간이 1을 포함하고 0은 포함하지 않습니다. 이 기준으로 $B_\\text{simple}$은 상수 배 차이로 "
+              "구간이 1을 포함하고 0은 포함하지 않습니다. 이 기준으로 $B_\\text{simple}$는 상수 배 차이로 "
               "$B_\\text{crit}$을 따라갑니다.")
         en = (f"The slope of $\\log B_\\text{{simple}}$ on $\\log B_\\text{{crit}}$ is {slope:.2f} [{lo:.2f}, {hi:.2f}]: "
               "its interval holds 1 and excludes 0, so by this criterion $B_\\text{simple}$ tracks $B_\\text{crit}$ up "
               "to a constant factor.")
     else:
         ko = (f"$\\log B_\\text{{simple}}$을 $\\log B_\\text{{crit}}$에 회귀한 기울기는 {slope:.2f} [{lo:.2f}, {hi:.2f}]로, "
-              "구간이 1을 포함하지 않거나 0을 포함합니다. 이 기준으로는 이 규모에서 $B_\\text{simple}$이 상수 배 차이로 "
+              "구간이 1을 포함하지 않거나 0을 포함합니다. 이 기준으로는 이 규모에서 $B_\\text{simple}$가 상수 배 차이로 "
               "$B_\\text{crit}$을 따라간다고 말할 수 없습니다.")
         en = (f"The slope of $\\log B_\\text{{simple}}$ on $\\log B_\\text{{crit}}$ is {slope:.2f} [{lo:.2f}, {hi:.2f}]: "
               "its interval misses 1 or holds 0, so by this criterion $B_\\text{simple}$ does not track "
@@ -299,6 +299,22 @@ def lr_check_summary(check: pd.DataFrame) -> pd.DataFrame:
         rows.append({"N": n, "batch_tokens": batch, "targets": len(group), "best_factor": float(counts.idxmax()),
                      "wins": int(counts.max()), "rule_excess": float(np.median(group["excess"]))})
     return pd.DataFrame(rows, columns=columns)
+
+
+def lower_rate_from(summary: pd.DataFrame) -> float:
+    """The smallest batch from which a rate below the rule's (a multiple < 1) was fastest to most targets at
+    every batch at or above it, at every size of ``lr_check_summary``; NaN when there is none (or no check
+    at several batches)."""
+    lower = summary.assign(lower=summary["best_factor"] < 1)
+    starts = []
+    for _, group in lower.groupby("N"):
+        group = group.sort_values("batch_tokens")
+        if len(group) < 2 or not group["lower"].iloc[-1]:
+            return np.nan
+        flags = group["lower"].to_numpy()
+        first = len(flags) - np.argmin(flags[::-1]) if not flags.all() else 0     # start of the trailing run of True
+        starts.append(float(group["batch_tokens"].iloc[first]))
+    return max(starts) if starts else np.nan
 
 
 def lr_check_verdict(check: pd.DataFrame) -> dict:
