@@ -257,11 +257,29 @@ def test_the_lr_check_summary_names_the_usual_winner_per_batch():
     assert cb.lr_check_summary(check.iloc[:0]).empty and cb.lr_check_summary(pd.DataFrame()).empty
 
 
-def test_the_batch_from_which_a_lower_rate_wins():
+def test_where_a_lower_rate_wins():
     summary = pd.DataFrame({"N": [1e4] * 4 + [4e4] * 4, "batch_tokens": [256, 1024, 4096, 16384] * 2,
                             "best_factor": [0.5, 1.0, 0.5, 0.5, 1.0, 1.0, 1.0, 0.5]})
-    assert cb.lower_rate_from(summary) == 16384          # the later of the two sizes' trailing runs of ×0.5
-    assert cb.lower_rate_from(summary[summary["N"] == 1e4]) == 4096
-    assert np.isnan(cb.lower_rate_from(summary.assign(best_factor=1.0)))
-    assert cb.lower_rate_from(summary.assign(best_factor=0.5)) == 256
-    assert np.isnan(cb.lower_rate_from(summary.iloc[:0]))
+    assert cb.lower_rate_counts(summary, 2048) == {"above": (3, 4), "below": (1, 4)}
+    assert cb.lower_rate_counts(summary, 1e6) == {"above": (0, 0), "below": (4, 8)}
+
+
+def test_each_scan_can_be_read_alone():
+    runs = pd.concat([scan(), scan(suffix="_lrx0.5")])
+    reached = cb.steps_to_targets(runs, [5.0, 4.6], blocks=1)
+    assert len(cb.tradeoffs(reached, n_boot=10, lr=0.5)) == 2 == len(cb.tradeoffs(reached, n_boot=10, lr="rule"))
+    assert cb.tradeoffs(reached, n_boot=10, lr=0.25).empty
+    with pytest.raises(ValueError, match="multiple"):
+        cb.tradeoffs(reached, lr=-1)
+
+
+def test_the_law_under_each_reading():
+    runs = pd.concat([scan(), scan(suffix="_lrx0.5")]).assign(warmup_tokens=0.0)
+    reached = cb.steps_to_targets(runs, [5.0, 4.6, 4.3, 4.1], blocks=1)
+    table = cb.reading_sensitivity(reached, n_boot=20)
+    assert list(table["reading"]) == list(cb.READINGS)
+    main = table.iloc[0]
+    assert main["B_crit_shift"] == 0 and main["common"] == main["inside"] == 4
+    assert main["alpha_B"] == pytest.approx(ALPHA_B, rel=0.05)
+    # the same synthetic trade-off at both rates and no warmup: every reading agrees
+    assert np.allclose(table["alpha_B"], main["alpha_B"], rtol=1e-6) and np.allclose(table["B_crit_shift"], 0, atol=1e-6)

@@ -116,16 +116,19 @@ def tradeoffs(reached: pd.DataFrame, n_boot: int = 1000, min_points: int = MIN_P
     extrapolation of the hyperbola). ``lr="fastest"`` (the default, ``LR_READING``) reads each batch at
     its fastest LR tried (``fastest_lr``), as McCandlish et al. tuned the rate per batch: in the ``batch``
     grid the square-root rule's LR overshot at the largest batches, so reading them at the rule's rate would
-    inflate their steps and measure the rule, not the batch. ``lr="rule"`` reads the rule's LR only.
+    inflate their steps and measure the rule, not the batch. ``lr="rule"`` (or 1) reads the rule's LR only,
+    and another number the runs at that multiple of it (``0.5``: the grid's second full scan).
     ``warmup="counted"`` counts the steps and tokens from the start of training; ``"excluded"`` from the end
     of the warmup (a sensitivity: the warmup is fixed in tokens, so counting it adds the same tokens to E at
     every batch and raises E_min, while leaving it out credits no batch with what it learnt during it)."""
-    if lr not in ("rule", "fastest"):
-        raise ValueError(f"lr must be 'rule' or 'fastest', not {lr!r}")
+    if lr == "rule":
+        lr = 1.0
+    if lr != "fastest" and not (isinstance(lr, (int, float)) and lr > 0):
+        raise ValueError(f"lr must be 'fastest', 'rule' or an LR multiple of the scan, not {lr!r}")
     if warmup not in ("counted", "excluded"):
         raise ValueError(f"warmup must be 'counted' or 'excluded', not {warmup!r}")
     rows = []
-    pool = fastest_lr(reached) if lr == "fastest" else reached[reached["lr_factor"] == 1.0]
+    pool = fastest_lr(reached) if lr == "fastest" else reached[np.isclose(reached["lr_factor"], float(lr))]
     if warmup == "excluded":
         pool = pool.assign(S=pool["S"] - pool["S_warmup"], E=pool["E"] - pool["E_warmup"])
         pool = pool.assign(S=pool["S"].where(pool["S"] > 0), E=pool["E"].where(pool["E"] > 0))
@@ -156,6 +159,36 @@ def critical_batch_law(fits: pd.DataFrame, n_boot: int = 1000):
     # fit_power_law fits y = (x_c/x)^α, so B_crit = (L_c/L)^a with a = 1/α_B and B* = L_c^a
     a, (a_lo, a_hi) = law.alpha, law.alpha_ci
     return 1 / a, (1 / a_hi, 1 / a_lo), law.x_c ** a, law
+
+
+READINGS = {     # name: (tradeoffs keywords, Korean label, English label)
+    "fastest": ({}, "배치마다 가장 빠른 학습률 (주 읽기)", "each batch at its fastest rate (main)"),
+    "rule": ({"lr": 1.0}, "규칙의 학습률만 (×1)", "the rule's rate only (×1)"),
+    "half": ({"lr": 0.5}, "규칙의 절반만 (×0.5)", "half the rule's rate only (×0.5)"),
+    "after_warmup": ({"warmup": "excluded"}, "워밍업 뒤부터 센 단계와 토큰", "steps and tokens counted after the warmup"),
+}
+
+
+def reading_sensitivity(reached: pd.DataFrame, n_boot: int = 200) -> pd.DataFrame:
+    """The law under each of ``READINGS`` (how the steps to a target are read): per reading, the B_crit
+    values inside the scan, α_B with its interval (NaN under 3 values), and against the main reading the
+    median relative change of B_crit over the (size, target) pairs inside the scan in both."""
+    main = None
+    rows = []
+    for name, (kwargs, ko, en) in READINGS.items():
+        fits = tradeoffs(reached, n_boot=n_boot, **kwargs)
+        inside = fits[fits["inside_scan"]] if len(fits) else fits
+        try:
+            alpha, ci, _, _ = critical_batch_law(inside, n_boot=n_boot)
+        except ValueError:
+            alpha, ci = np.nan, (np.nan, np.nan)
+        if main is None:
+            main = inside
+        both = main.merge(inside, on=["N", "target"], suffixes=("", "_other")) if len(inside) else inside
+        shift = float(np.median(both["B_crit_other"] / both["B_crit"] - 1)) if len(both) else np.nan
+        rows.append({"reading": name, "label_ko": ko, "label_en": en, "inside": len(inside), "alpha_B": alpha,
+                     "alpha_B_ci": ci, "common": len(both), "B_crit_shift": shift})
+    return pd.DataFrame(rows)
 
 
 def noise_scale_curves(runs: pd.DataFrame, window: int = 20, blocks: int = SMOOTH_BLOCKS) -> pd.DataFrame:
@@ -301,20 +334,15 @@ def lr_check_summary(check: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def lower_rate_from(summary: pd.DataFrame) -> float:
-    """The smallest batch from which a rate below the rule's (a multiple < 1) was fastest to most targets at
-    every batch at or above it, at every size of ``lr_check_summary``; NaN when there is none (or no check
-    at several batches)."""
-    lower = summary.assign(lower=summary["best_factor"] < 1)
-    starts = []
-    for _, group in lower.groupby("N"):
-        group = group.sort_values("batch_tokens")
-        if len(group) < 2 or not group["lower"].iloc[-1]:
-            return np.nan
-        flags = group["lower"].to_numpy()
-        first = len(flags) - np.argmin(flags[::-1]) if not flags.all() else 0     # start of the trailing run of True
-        starts.append(float(group["batch_tokens"].iloc[first]))
-    return max(starts) if starts else np.nan
+def lower_rate_counts(summary: pd.DataFrame, split: float) -> dict:
+    """How often a rate below the rule's (a multiple < 1) was fastest to most targets (``lr_check_summary``
+    rows), among the (size, batch) cells with a batch above ``split`` tokens and among those at or below it:
+    ``{"above": (cells it won, cells), "below": (...)}``. With ``split`` at the critical batch this tests
+    McCandlish et al.'s prediction that the best rate stops growing with the batch above the noise scale."""
+    lower = summary["best_factor"] < 1
+    above = summary["batch_tokens"] > split
+    return {"above": (int((lower & above).sum()), int(above.sum())),
+            "below": (int((lower & ~above).sum()), int((~above).sum()))}
 
 
 def lr_check_verdict(check: pd.DataFrame) -> dict:
