@@ -50,7 +50,7 @@ def encode_docs(tok, docs: list[Document], path: Path, dtype=np.uint16, progress
 
     ``counts``, when given, receives the number of tokens of each source (separators not counted).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm        # not tqdm.auto: in a notebook without ipywidgets it warns on import (a book page)
     tok.encode_special_tokens = True  # a literal "<|endoftext|>" inside a text is text, not id 0
     eot = np.array([tok.token_to_id(EOT)], dtype=dtype)
     n = 0
