@@ -18,3 +18,11 @@ def test_run_ids_may_wrap_at_underscores_without_changing_the_text():
     from scalinglaws.display import breakable
     assert breakable("L2-d128_D2800k_e2") == "L2-d128_<wbr>D2800k_<wbr>e2"
     assert breakable("L2-d8") == "L2-d8"
+
+
+def test_an_empty_table_is_a_sentence_and_missing_columns_are_not_formatted():
+    import pandas as pd
+    from scalinglaws.display import show
+    assert "nothing fitted" in show(pd.DataFrame(), empty="nothing fitted", **{"a": "{:.2f}"})._repr_markdown_()
+    html = show(pd.DataFrame({"a": [1.234]}), **{"a": "{:.2f}", "b": "{:.1f}"}).to_html()
+    assert "1.23" in html

@@ -47,6 +47,19 @@ def test_exact_data_fits_exactly():
     assert fit.predict([1e3])[0] == pytest.approx(1.0)
 
 
+def test_bootstrap_matches_one_lmfit_fit_per_resample():
+    """The bootstrap fits every resample in closed form at once; each must equal lmfit's fit of that resample."""
+    from scalinglaws.fit import _fit_line, _line_model, _residual_resamples
+    x, y = synthetic(alpha=0.3, n_c=1e4, noise=0.03, seed=3)
+    fit = fit_power_law(x, y, n_boot=40, seed=5)
+    logx = np.log(x)
+    fitted = fit.alpha * (np.log(fit.x_c) - logx)
+    model = _line_model()
+    alphas = [_fit_line(model, logx, s, fit.alpha, np.log(fit.x_c)).params["alpha"].value
+              for s in _residual_resamples(fitted, np.log(y) - fitted, 2, 40, 5)]
+    assert fit.alpha_ci == pytest.approx(tuple(np.percentile(alphas, [2.5, 97.5])), rel=1e-6)
+
+
 @pytest.mark.parametrize("x,y,msg", [([1, 2], [1, 2], "at least 3"), ([1, 2, -3], [1, 1, 1], "positive"),
                                      ([2, 2, 2], [1, 2, 3], "all x are equal")])
 def test_bad_input_is_refused(x, y, msg):

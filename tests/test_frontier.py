@@ -179,3 +179,12 @@ def test_the_kaplan_reading_lies_above_the_cooldown_reading_before_the_end(runs)
     gaps = frontier.reading_gaps(frontier.loss_points(runs, "kaplan"), frontier.loss_points(runs, "cooldown"), 1e7)
     assert len(gaps) and (gaps.loc[gaps["fraction"] < 0.3, "gap"] > 0).all()
     assert gaps.loc[gaps["fraction"] > 0.9, "gap"].abs().max() < 0.01
+
+
+def test_interior_law_fits_interior_points_and_declines_too_few():
+    c = np.geomspace(1e12, 1e15, 6)
+    loss = (1e8 / c) ** 0.05
+    edge = np.array([True, False, False, False, False, True])
+    law = frontier.interior_law(c, loss, edge, n_boot=50)
+    assert law.n == 4 and law.alpha == pytest.approx(0.05, rel=1e-6)
+    assert frontier.interior_law(c, loss, ~np.array([True, True, False, False, False, False]), n_boot=50) is None

@@ -9,8 +9,17 @@ from __future__ import annotations
 import pandas as pd
 
 
-def show(df: pd.DataFrame, **formats):
-    """A table for readers: no index column, the book's table style, numbers formatted and right-aligned."""
+NOTHING = "표에 넣을 항목이 없습니다. / Nothing to tabulate."
+
+
+def show(df: pd.DataFrame, empty: str = NOTHING, **formats):
+    """A table for readers: no index column, the book's table style, numbers formatted and right-aligned.
+    A table without rows (a small grid where nothing could be fitted) is the sentence ``empty`` instead;
+    formats for columns the table lacks are ignored."""
+    if df.empty:
+        from IPython.display import Markdown
+        return Markdown(f"*{empty}*")
+    formats = {col: fmt for col, fmt in formats.items() if col in df.columns}
     align = lambda col: "text-align: right;" if col in formats else "text-align: left;"  # noqa: E731
     return (df.style.hide(axis="index").format(formats, na_rep="—")
             .set_table_attributes('class="dataframe"')

@@ -246,6 +246,18 @@ def frontier_of(points: pd.DataFrame, noise: float, n_boot: int = 500, per_decad
     return table, optimal_sizes(table, noise, n_boot)
 
 
+MIN_LAW_POINTS = 3   # a two-parameter power law is fitted to no fewer points
+
+
+def interior_law(x, y, on_edge, n_boot: int = 1000):
+    """``y = (x_c/x)^α`` (``fit.fit_power_law``) over the points not ``on_edge``, or ``None`` where fewer than
+    ``MIN_LAW_POINTS`` are interior (a small grid whose every optimum is its smallest or largest size)."""
+    from .fit import fit_power_law
+    keep = ~np.asarray(on_edge, bool)
+    x, y = np.asarray(x, float)[keep], np.asarray(y, float)[keep]
+    return fit_power_law(x, y, n_boot=n_boot) if len(x) >= MIN_LAW_POINTS else None
+
+
 CURVE_END_FACTOR = 1.5   # an optimum whose size ends its curve within this factor above the budget is "at a curve end"
 
 
