@@ -1,12 +1,12 @@
 # The two commands (README):  make book   and   make test
 # Everything else here is what they call; each step is idempotent and skips work already done.
-# Your own runs:  make book RUNS=runs/mine GRIDS="calibration-quick lnn-quick overfit-quick batch-quick"   trains the quick grids into
+# Your own runs:  make book RUNS=runs/mine GRIDS="calibration-quick lnn-quick overfit-quick batch-quick frontier-quick"   trains the quick grids into
 # runs/mine and builds the book from them (each chapter reads its full grid when present, else the quick one).
 PY      ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-GRIDS   ?= calibration lnn overfit batch
+GRIDS   ?= calibration lnn overfit batch frontier
 RUNS    ?= runs/reference
 WORKERS ?= 2
 

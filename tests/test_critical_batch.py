@@ -283,3 +283,27 @@ def test_the_law_under_each_reading():
     assert main["alpha_B"] == pytest.approx(ALPHA_B, rel=0.05)
     # the same synthetic trade-off at both rates and no warmup: every reading agrees
     assert np.allclose(table["alpha_B"], main["alpha_B"], rtol=1e-6) and np.allclose(table["B_crit_shift"], 0, atol=1e-6)
+
+
+def test_the_chapter_verdicts_are_worded_from_the_numbers():
+    summary = pd.DataFrame({"batch_tokens": [512, 1024, 8192, 16384], "best_factor": [1.0, 1.0, 0.5, 0.5]})
+    lower = cb.lower_rate_verdict(summary, 2000.0)
+    assert lower["counts"] == {"above": (2, 2), "below": (0, 2)} and "McCandlish" in lower["verdict_en"]
+    assert cb.lower_rate_verdict(summary, 1e6)["verdict_en"] == ""          # no cell above: nothing to say
+
+    fits = pd.DataFrame({"N": [1e4] * 3 + [2e4] * 3, "target": [5.0, 5.5, 6.0] * 2,
+                         "B_crit": [1000, 800, 2500, 1000, 900, 1100]})
+    turn = cb.turn_up_verdict(fits)
+    assert list(turn["turned"]) == [1e4] and "N = 10,000" in turn["verdict_en"]
+
+    runs = pd.DataFrame({"run_id": ["a_x1", "a_x05"], "N": [1e4, 1e4], "batch_tokens": [4096, 4096]})
+    diverged = pd.DataFrame({"run_id": ["a_x2"], "N": [1e4], "batch_tokens": [4096], "warmup_steps": [3], "lr": [0.02]})
+    text = cb.diverged_verdict(diverged, runs)["verdict_en"]
+    assert "`a_x2`" in text and "read from `a_x1`, `a_x05`" in text
+    assert cb.diverged_verdict(diverged.iloc[:0], runs)["verdict_en"] == "No run diverged."
+
+    sens = pd.DataFrame({"alpha_B": [0.22, 0.10, 0.21], "alpha_B_ci": [(0.15, 0.5), (0.09, 0.13), (0.15, 0.35)]},
+                        index=["fastest", "rule", "half"])
+    assert "clearly smaller" in cb.sensitivity_verdict(sens)["verdict_en"]
+    sens.at["rule", "alpha_B_ci"] = (0.1, 0.4)
+    assert "no pattern" in cb.sensitivity_verdict(sens)["verdict_en"]

@@ -188,3 +188,39 @@ def test_interior_law_fits_interior_points_and_declines_too_few():
     law = frontier.interior_law(c, loss, edge, n_boot=50)
     assert law.n == 4 and law.alpha == pytest.approx(0.05, rel=1e-6)
     assert frontier.interior_law(c, loss, ~np.array([True, True, False, False, False, False]), n_boot=50) is None
+
+
+def _ways(values):
+    """A four-way table as ``frontier.four_ways`` returns it: (reading, accounting) -> (a, lo, hi)."""
+    return pd.DataFrame([{"reading": r, "accounting": acc, "a": a, "a_lo": lo, "a_hi": hi}
+                         for (r, acc), (a, lo, hi) in values.items()])
+
+
+def test_four_ways_verdict_names_the_factor_whose_intervals_part():
+    ways = _ways({("kaplan", "kaplan"): (0.80, 0.75, 0.85), ("kaplan", "total"): (0.78, 0.72, 0.84),
+                  ("cooldown", "kaplan"): (0.55, 0.50, 0.60), ("cooldown", "total"): (0.52, 0.47, 0.58)})
+    v = frontier.four_ways_verdict(ways)
+    assert v["shift"] == pytest.approx(-0.28)
+    moved = {(c["changed"], c["from"]): c["moves"] for c in v["comparisons"]}
+    assert moved[("reading", ("kaplan", "kaplan"))] and moved[("reading", ("kaplan", "total"))]
+    assert not moved[("accounting", ("kaplan", "kaplan"))] and not moved[("accounting", ("cooldown", "kaplan"))]
+    assert "the reading moves it" in v["verdict_en"] and "읽기를 바꾼" in v["verdict_ko"]
+
+
+def test_four_ways_verdict_with_missing_ways_says_so():
+    ways = _ways({("kaplan", "kaplan"): (np.nan, np.nan, np.nan), ("kaplan", "total"): (0.5, 0.4, 0.6),
+                  ("cooldown", "kaplan"): (np.nan, np.nan, np.nan), ("cooldown", "total"): (np.nan, np.nan, np.nan)})
+    v = frontier.four_ways_verdict(ways)
+    assert np.isnan(v["shift"]) and not v["comparisons"] and "at least two" in v["verdict_en"]
+
+
+def test_derived_vs_fitted_checks_the_derived_values_against_the_fitted_intervals():
+    from types import SimpleNamespace
+    alpha_fit = SimpleNamespace(alpha=0.05, alpha_ci=(0.04, 0.06))
+    a_fit = SimpleNamespace(a=0.7, a_ci=(0.6, 0.8))
+    v = frontier.derived_vs_fitted({"alpha_C_min": 0.05}, alpha_fit, 0.07, a_fit)
+    assert v["alpha_inside"] and v["a_inside"] and "consistent" in v["verdict_en"]
+    v = frontier.derived_vs_fitted({"alpha_C_min": 0.05}, alpha_fit, 0.05, a_fit)    # a = 1.0: outside
+    assert v["alpha_inside"] and v["a_inside"] is False and "not" in v["verdict_en"]
+    v = frontier.derived_vs_fitted({"alpha_C_min": 0.08}, alpha_fit, 0.07, None)
+    assert not v["alpha_inside"] and v["a_inside"] is None and "not compared" in v["verdict_en"]

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import first_reach, noise_scale
+from .display import sig
 from .fit import TradeoffFit, fit_power_law, fit_tradeoff
 
 GRIDS = ("batch", "batch-quick")       # the chapter reads the first of these that has records
@@ -343,6 +344,90 @@ def lower_rate_counts(summary: pd.DataFrame, split: float) -> dict:
     above = summary["batch_tokens"] > split
     return {"above": (int((lower & above).sum()), int(above.sum())),
             "below": (int((lower & ~above).sum()), int((~above).sum()))}
+
+
+def lower_rate_verdict(summary: pd.DataFrame, split: float) -> dict:
+    """``lower_rate_counts`` worded (``verdict_ko``/``verdict_en``; empty where a side has no cell), with
+    McCandlish et al.'s ε_opt(B) named when lower rates win more often above ``split`` than at or below it."""
+    counts = lower_rate_counts(summary, split) if len(summary) and np.isfinite(split) else None
+    if not (counts and counts["above"][1] and counts["below"][1]):
+        return {"counts": counts, "verdict_ko": "", "verdict_en": ""}
+    (ka, na), (kb, nb) = counts["above"], counts["below"]
+    ko = (f"규칙보다 낮은 학습률이 대부분의 목표 손실에서 가장 빨랐던 (크기, 배치) 칸은, 스캔 안 $B_\\text{{crit}}$의 중앙값"
+          f"({split:,.0f} 토큰)보다 큰 배치에서 {na}칸 가운데 {ka}칸, 그 이하의 배치에서 {nb}칸 가운데 {kb}칸입니다.")
+    en = (f"A rate below the rule's was the fastest to most targets in {ka} of the {na} (size, batch) cells with a batch "
+          f"above the median $B_\\text{{crit}}$ inside the scan ({split:,.0f} tokens), and in {kb} of the {nb} at or below it.")
+    if ka / na > kb / nb:
+        ko += (" McCandlish 등이 SGD에 대해 유도한 모형에서 최적 학습률은 $\\epsilon_\\text{opt}(B) = "
+               "\\epsilon_\\text{max}/(1 + B_\\text{noise}/B)$로, 배치가 잡음 척도를 넘어서면 더 이상 커지지 않습니다. 반면 "
+               "제곱근 규칙은 학습률을 계속 키우므로, 큰 배치에서 규칙의 학습률이 지나치게 높은 것은 이 모형의 예측과 맞습니다.")
+        en += (" In the model McCandlish et al. derived for SGD, the best rate, $\\epsilon_\\text{opt}(B) = "
+               "\\epsilon_\\text{max}/(1 + B_\\text{noise}/B)$, stops growing once the batch exceeds the noise scale, while "
+               "the square-root rule keeps raising it: a rule too high at large batches is what that model predicts.")
+    return {"counts": counts, "verdict_ko": ko, "verdict_en": en}
+
+
+def diverged_verdict(diverged: pd.DataFrame, runs: pd.DataFrame) -> dict:
+    """The runs the divergence guard stopped (``runs.diverged_table``), each with its warmup and peak LR and
+    the runs its (size, batch) is read from instead, worded (``verdict_ko``/``verdict_en``)."""
+    parts_ko, parts_en = [], []
+    for _, r in diverged.iterrows():
+        other = runs[(runs["N"] == r["N"]) & (runs["batch_tokens"] == r["batch_tokens"])]["run_id"].tolist()
+        listed = ", ".join(f"`{o}`" for o in other)
+        parts_ko.append(f"`{r['run_id']}`(워밍업 {r['warmup_steps']:.0f}단계, 최대 학습률 {sig(r['lr'])}"
+                        + (f"; 이 배치는 {listed} 실행에서 읽습니다)" if other else "; 이 배치는 빠집니다)"))
+        parts_en.append(f"`{r['run_id']}` ({r['warmup_steps']:.0f} warmup steps, peak LR {sig(r['lr'])}; "
+                        + (f"the batch is read from {listed})" if other else "the batch is left out)"))
+    if not len(diverged):
+        return {"verdict_ko": "발산한 실행은 없습니다.", "verdict_en": "No run diverged."}
+    return {"verdict_ko": f"실행 {len(diverged)}개가 발산 감지에 걸려 중단되었습니다: {', '.join(parts_ko)}. 발산도 그 설정이 "
+                          "낳은 결과이므로 다시 학습하지 않습니다.",
+            "verdict_en": f"{len(diverged)} run(s) were stopped by the divergence guard: {'; '.join(parts_en)}. A divergence "
+                          "is a result of its configuration, so it is not retrained."}
+
+
+TURN_UP = 2.0    # B_crit at a size's highest target this many times its smallest: "turns up again"
+
+
+def turn_up_verdict(fits: pd.DataFrame, factor: float = TURN_UP) -> dict:
+    """Where the warmup weighs most (a size's highest targets): the sizes (with at least 3 targets) whose
+    B_crit at the highest target is at least ``factor`` times their smallest, worded (empty when none)."""
+    turn = {n: float(g.sort_values("target")["B_crit"].iloc[-1] / g["B_crit"].min())
+            for n, g in fits.groupby("N") if len(g) >= 3}
+    turned = {n: r for n, r in turn.items() if r >= factor}
+    if not turned:
+        return {"turned": turned, "verdict_ko": "", "verdict_en": ""}
+    return {"turned": turned,
+            "verdict_ko": f"실제로 {', '.join(f'N = {n:,.0f}' for n in turned)}에서는 가장 높은 목표 손실의 $B_\\text{{crit}}$이 "
+                          f"그 크기의 최솟값보다 {min(turned.values()):.1f}배 이상 크며, 그림 10에서 높은 손실 쪽의 "
+                          "$B_\\text{crit}$이 다시 올라갑니다.",
+            "verdict_en": f"Indeed at {' and '.join(f'N = {n:,.0f}' for n in turned)} the $B_\\text{{crit}}$ of the highest target "
+                          f"is at least {min(turned.values()):.1f}× the size's smallest, and in Fig 10 $B_\\text{{crit}}$ turns up "
+                          "again at high losses."}
+
+
+def sensitivity_verdict(sens: pd.DataFrame) -> dict:
+    """Whether the LR check explains the rule-only reading (``reading_sensitivity`` indexed by reading):
+    said only when the ×0.5 scan agrees with the main reading (its interval holds the main α_B) and the
+    rule's reading is flatter (its interval lies below the main α_B)."""
+    main, rule, half = (sens.loc[k] for k in ("fastest", "rule", "half"))
+    agree = bool(half["alpha_B_ci"][0] <= main["alpha_B"] <= half["alpha_B_ci"][1])
+    flatter = bool(rule["alpha_B_ci"][1] < main["alpha_B_ci"][0] or rule["alpha_B_ci"][1] < main["alpha_B"])
+    if agree and flatter:
+        ko = ("×0.5 스캔만 읽어도 주 읽기와 비슷한 $\\alpha_B$가 나오지만, 규칙의 학습률(×1)만 읽으면 $\\alpha_B$가 눈에 띄게 "
+              "작아집니다. 학습률 점검에서 보았듯 규칙의 학습률은 큰 배치에서 너무 높아 그 배치의 단계 수를 부풀립니다. 그러면 "
+              "$S_\\text{min}$이 커지고 $B_\\text{crit}$이 작게 추정되는데, 큰 배치가 쌍곡선을 정하는 낮은 손실에서 이 효과가 "
+              "가장 커서 $B_\\text{crit}(L)$의 기울기가 완만해집니다.")
+        en = ("Reading the ×0.5 scan alone gives an $\\alpha_B$ close to the main reading's, while the rule's rate alone (×1) "
+              "gives a clearly smaller one. As the LR check showed, the rule's rate is too high at large batches and inflates "
+              "their steps; that raises $S_\\text{min}$ and lowers $B_\\text{crit}$, most at the low losses where the large "
+              "batches set the hyperbola, and so flattens $B_\\text{crit}(L)$.")
+    else:
+        ko = ("세 학습률 읽기의 $\\alpha_B$는 위 표와 같습니다. 이 기록에서는 읽는 방식의 차이를 한 가지 원인으로 설명할 만큼 "
+              "뚜렷한 양상이 보이지 않습니다.")
+        en = ("The three LR readings give the $\\alpha_B$ of the table above; in these records the differences show no pattern "
+              "clear enough to trace to one cause.")
+    return {"agree": agree, "flatter": flatter, "verdict_ko": ko, "verdict_en": en}
 
 
 def lr_check_verdict(check: pd.DataFrame) -> dict:

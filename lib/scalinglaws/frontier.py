@@ -335,6 +335,66 @@ def four_ways(runs: pd.DataFrame, noise: float, n_boot: int = 500, per_decade: i
     return pd.DataFrame(rows)
 
 
+def intervals_overlap(ci_a, ci_b) -> bool:
+    """Whether two intervals ``(lo, hi)`` share a point."""
+    return bool(max(ci_a[0], ci_b[0]) <= min(ci_a[1], ci_b[1]))
+
+
+def four_ways_verdict(ways: pd.DataFrame) -> dict:
+    """What the four-way table says, by one criterion: a change of reading or of accounting *moves* a when the
+    95% intervals of the two ways do not overlap. Returns the paper's way (kaplan × kaplan) against the
+    corrected one (cooldown × total) as ``shift`` (a_corrected − a_kaplan, NaN where either is missing),
+    the four one-factor comparisons, and ``verdict_ko``/``verdict_en``."""
+    def row(reading, accounting):
+        r = ways[(ways["reading"] == reading) & (ways["accounting"] == accounting)]
+        return r.iloc[0] if len(r) and np.isfinite(r.iloc[0]["a"]) else None
+
+    comparisons = []
+    for fixed, pairs in (("accounting", [(("kaplan", acc), ("cooldown", acc)) for acc in ACCOUNTINGS]),
+                         ("reading", [((rd, "kaplan"), (rd, "total")) for rd in READINGS])):
+        for first, second in pairs:
+            a, b = row(*first), row(*second)
+            if a is None or b is None:
+                continue
+            comparisons.append({"changed": "reading" if fixed == "accounting" else "accounting", "from": first, "to": second,
+                                "delta": float(b["a"] - a["a"]),
+                                "moves": not intervals_overlap((a["a_lo"], a["a_hi"]), (b["a_lo"], b["a_hi"]))})
+    paper_way, corrected = row("kaplan", "kaplan"), row("cooldown", "total")
+    shift = float(corrected["a"] - paper_way["a"]) if paper_way is not None and corrected is not None else np.nan
+    names_ko = {"reading": "읽기", "accounting": "계산 방식"}
+    where_ko = {"kaplan": "Kaplan", "cooldown": "쿨다운", "total": "전체 N"}
+    if not comparisons:
+        ko = ("두 가지 이상의 방식에서 $a$를 적합할 수 있어야 비교할 수 있는데, 이 기록에서는 그렇지 못합니다"
+              "(최적 크기가 그리드 가장자리가 아닌 예산이 부족합니다).")
+        en = ("Comparing ways needs $a$ fitted in at least two of them, and these records do not allow it (too few budgets "
+              "have their best size off the grid's edge).")
+    else:
+        parts_ko, parts_en = [], []
+        for c in comparisons:
+            held = c["from"][1] if c["changed"] == "reading" else c["from"][0]
+            held_ko = {"kaplan": "비임베딩 계산", "total": "전체 계산"}[held] if c["changed"] == "reading" else \
+                {"kaplan": "Kaplan 읽기", "cooldown": "쿨다운 읽기"}[held]
+            held_en = ACCOUNTING_LABELS[held] if c["changed"] == "reading" else f"the {held} reading"
+            change_ko = "Kaplan → 쿨다운 읽기" if c["changed"] == "reading" else "비임베딩 → 전체 계산"
+            change_en = "Kaplan → cooldown reading" if c["changed"] == "reading" else "non-embedding → total accounting"
+            parts_ko.append(f"{held_ko}에서 {change_ko}: {c['delta']:+.2f}" + ("(구간이 겹치지 않음)" if c["moves"] else "(구간이 겹침)"))
+            parts_en.append(f"{change_en} at {held_en}: {c['delta']:+.2f}" + (" (intervals apart)" if c["moves"] else " (intervals overlap)"))
+        moved = [c for c in comparisons if c["moves"]]
+        ko = ("한 요인만 바꿨을 때 $a$의 변화는 " + "; ".join(parts_ko) + "입니다. ")
+        en = ("Changing one factor at a time moves $a$ by: " + "; ".join(parts_en) + ". ")
+        if moved:
+            changed = "와 ".join(sorted({names_ko[c["changed"]] for c in moved}))
+            particle = "을" if changed.endswith("방식") else "를"
+            ko += f"95% 구간이 겹치지 않는 변화를 '$a$를 움직인다'고 보면, {changed}{particle} 바꾼 경우가 이에 해당합니다."
+            en += ("Taking intervals that do not overlap as the criterion for a factor moving $a$, "
+                   + " and ".join(sorted({'the ' + c['changed'] for c in moved})) + " moves it here.")
+        else:
+            ko += "95% 구간이 겹치지 않는 변화를 '$a$를 움직인다'고 보면, 이 기록에서 $a$를 움직인 요인은 없습니다."
+            en += ("Taking intervals that do not overlap as the criterion for a factor moving $a$, neither factor moves it in "
+                   "these records.")
+    return {"shift": shift, "comparisons": comparisons, "verdict_ko": ko, "verdict_en": en}
+
+
 # -- batch adjustment (Eqs 5.4, 5.5) ----------------------------------------------------------
 
 def with_min_adjustment(points: pd.DataFrame, b_crit) -> pd.DataFrame:
@@ -483,6 +543,34 @@ def efficient_law(alpha_N: float, alpha_S: float, N_c: float, S_c: float, alpha_
     s_of = lambda c: c_c / (6 * N_c * B_star) * (1 + r) ** (-1 / alpha_N) * (np.asarray(c, float) / c_c) ** (a_c / alpha_S)   # noqa: E731
     l_of = lambda c: (1 + r) * (N_c / n_of(c)) ** alpha_N   # noqa: E731
     return {"alpha_C_min": a_c, "C_c": c_c, "N": n_of, "S_min": s_of, "L": l_of}
+
+
+def derived_vs_fitted(implied: dict, alpha_fit, alpha_N: float, a_fit: "AllocationFit | None") -> dict:
+    """Appendix B's check: whether α_C^min and a = α_C^min/α_N derived from L(N, S) and B_crit(L)
+    (``efficient_law``) lie inside the 95% intervals of the values fitted to the frontier directly
+    (``alpha_fit``: a ``PowerLawFit`` of L(C_min); ``a_fit``: the Kaplan reading's ``AllocationFit`` or None).
+    Returns ``alpha_inside``, ``a_inside`` (None where not fitted) and ``verdict_ko``/``verdict_en``."""
+    derived_a = implied["alpha_C_min"] / alpha_N
+    alpha_inside = bool(alpha_fit.alpha_ci[0] <= implied["alpha_C_min"] <= alpha_fit.alpha_ci[1])
+    a_inside = None if a_fit is None else bool(a_fit.a_ci[0] <= derived_a <= a_fit.a_ci[1])
+    inside_ko = {True: "안에 있습니다", False: "밖에 있습니다"}
+    inside_en = {True: "inside", False: "outside"}
+    ko = f"기준은 유도한 값이 직접 적합한 값의 95% 구간 안에 있는지입니다. 유도한 $\\alpha_C^\\text{{min}}$은 그 구간 {inside_ko[alpha_inside]}"
+    en = (f"The criterion is whether a derived value lies inside the 95% interval of the value fitted directly. The derived "
+          f"$\\alpha_C^\\text{{min}}$ lies {inside_en[alpha_inside]} it")
+    if a_inside is None:
+        ko += ". 직접 적합한 $a$가 없어 $a$는 비교하지 않습니다."
+        en += " ($a$ is not compared: the frontier gave no fitted $a$)."
+    else:
+        ko += f". 유도한 $a$는 그 구간 {inside_ko[a_inside]}."
+        en += f"; the derived $a$ lies {inside_en[a_inside]} its interval."
+    if alpha_inside and a_inside is not False:
+        ko += " 이 기준으로는 세 법칙이 서로 일관됩니다."
+        en += " By this criterion the three laws are consistent."
+    else:
+        ko += " 이 기준으로는 세 법칙이 일관되지 않습니다. 적어도 하나는 이 규모의 경계 근처를 제대로 기술하지 못합니다."
+        en += " By this criterion they are not: at least one of the three laws misdescribes the region near the frontier at this scale."
+    return {"derived_a": derived_a, "alpha_inside": alpha_inside, "a_inside": a_inside, "verdict_ko": ko, "verdict_en": en}
 
 
 def data_of_compute(N_e: float, a: float, batch_factor: float = 2.0) -> tuple[float, float]:

@@ -187,7 +187,7 @@ def plot_excess(curves: dict, *, axes=None):
         ls = "--" if "paper" in label or "논문" in label else "-"
         axes[0].plot(ratio, compute - 1, color=color, ls=ls, label=label)
         axes[1].plot(ratio, steps, color=color, ls=ls, label=label)
-    axes[0].set_ylabel("추가 연산 C/C_eff − 1 / excess compute")
+    axes[0].set_ylabel("추가 계산량 C/C_eff − 1 / excess compute")
     axes[1].set_ylabel("단계 비 S/S_eff / steps ratio")
     for ax in axes:
         ax.set_xscale("log")
@@ -269,7 +269,7 @@ def plot_allocation(alloc, *, paper_exponents=None, ax=None, pf_day=8.64e19):
                     label=f"논문 / paper: C_min^{paper_exponents[column]:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("최소 연산량의 배수 / multiple of the smallest C_min")
+    ax.set_xlabel("최소 계산량의 배수 / multiple of the smallest C_min")
     ax.set_ylabel("처음 값의 배수 / multiple of its first value")
     ax.legend(fontsize=7.5)
     return fig, ax

@@ -25,8 +25,8 @@ N_LABEL = "비임베딩 매개변수 N / non-embedding parameters N"
 D_LABEL = "데이터셋 크기 D (토큰) / dataset size D (tokens)"
 B_LABEL = "배치 크기 B (토큰) / batch size B (tokens)"
 BCRIT_LABEL = "임계 배치 B_crit (토큰) / critical batch B_crit (tokens)"
-PF_DAYS_LABEL = "연산량 C (PF-일) / compute C (PF-days)"
-CMIN_LABEL = "최소 연산량 C_min (PF-일) / minimum compute C_min (PF-days)"
+PF_DAYS_LABEL = "계산량 C (PF-일) / compute C (PF-days)"
+CMIN_LABEL = "최소 계산량 C_min (PF-일) / minimum compute C_min (PF-days)"
 
 
 def korean_font_files() -> list[Path]:
