@@ -43,7 +43,9 @@ class PowerLawFit:
     method: str = "residual bootstrap"
 
     def predict(self, x):
-        return (self.x_c / np.asarray(x, dtype=float)) ** self.alpha
+        # a flat law (α near 0) has x_c beyond float range (0 or inf): its prediction is then inf or nan, not a warning
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            return (self.x_c / np.asarray(x, dtype=float)) ** self.alpha
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -118,9 +120,11 @@ def fit_power_law(x, y, n_boot: int = 1000, seed: int = 0) -> PowerLawFit:
     else:
         boots = np.array([[alpha, log_xc]])
     a_lo, a_hi = np.percentile(boots[:, 0], [2.5, 97.5])
-    c_lo, c_hi = np.exp(np.percentile(boots[:, 1], [2.5, 97.5]))
+    with np.errstate(over="ignore", invalid="ignore"):      # x_c of a flat law (α near 0) lies beyond float range
+        c_lo, c_hi = np.exp(np.percentile(boots[:, 1], [2.5, 97.5]))
+        x_c = np.exp(log_xc)
     return PowerLawFit(
-        alpha=float(alpha), x_c=float(np.exp(log_xc)), alpha_ci=(float(a_lo), float(a_hi)),
+        alpha=float(alpha), x_c=float(x_c), alpha_ci=(float(a_lo), float(a_hi)),
         x_c_ci=(float(c_lo), float(c_hi)), alpha_stderr=float(best.params["alpha"].stderr or np.nan),
         n=len(x), x_min=float(x.min()), x_max=float(x.max()), decades=float(np.log10(x.max() / x.min())),
         rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_boot=len(boots), seed=seed, aicc=aicc(resid, 2))
