@@ -193,7 +193,14 @@ def optimal_sizes(table: pd.DataFrame, noise: float = 0.0, n_boot: int = 500, se
                      "sizes": int(np.isfinite(losses).sum()), "on_edge": edge, "N_opt_ci": ci,
                      "interior_share": float(np.mean(interior)) if len(interior) else float(not edge),
                      "draws": np.asarray(draws)})
-    return pd.DataFrame(rows)
+    # typed even when empty (no budget covered by enough sizes): a boolean mask of an empty object column would
+    # select columns, not rows
+    return pd.DataFrame(rows, columns=OPTIMA_COLUMNS).astype(
+        {"C": float, "C_pf_days": float, "N_opt": float, "N_opt_raw": float, "L_opt": float, "sizes": int,
+         "on_edge": bool, "interior_share": float})
+
+
+OPTIMA_COLUMNS = ["C", "C_pf_days", "N_opt", "N_opt_raw", "L_opt", "sizes", "on_edge", "N_opt_ci", "interior_share", "draws"]
 
 
 @dataclass

@@ -12,6 +12,12 @@ READING_STYLE = {"kaplan": dict(color="#7b4ea3", marker="s", label="Kaplan 읽�
                  "cooldown": dict(color="#1f5fa8", marker="o", label="쿨다운 읽기 / cooldown reading")}
 
 
+def _legend(ax, **kwargs):
+    """A legend where the axes has labelled artists (a grid with too few sizes may draw none)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
 def plot_frontier_curves(points, envelope=None, fit=None, *, axes=None, pf_day=8.64e19):
     """Fig 2: every size's learning curve against tokens (left) and compute (right, PF-days), with the lower
     envelope and its L(C) fit on the right."""
@@ -35,8 +41,8 @@ def plot_frontier_curves(points, envelope=None, fit=None, *, axes=None, pf_day=8
                      label=f"L(C) fit: α_C = {fit.alpha:.3f} [{fit.alpha_ci[0]:.3f}, {fit.alpha_ci[1]:.3f}]")
     _finish_loss_axes(axes[0], "학습 토큰 / tokens processed", "검증 손실 / validation loss (nats)")
     _finish_loss_axes(axes[1], PF_DAYS_LABEL, "")
-    axes[0].legend(fontsize=7.5, ncol=2)
-    axes[1].legend(fontsize=8)
+    _legend(axes[0], fontsize=7.5, ncol=2)
+    _legend(axes[1], fontsize=8)
     return fig, axes
 
 
@@ -63,7 +69,7 @@ def plot_isoflop(table, optima, *, ax=None, every: int = 2):
     _decade_ticks(ax)
     ax.set_xlabel(N_LABEL)
     ax.set_ylabel("검증 손실 / validation loss (nats)")
-    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _legend(ax, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig, ax
 
 
@@ -85,7 +91,7 @@ def plot_compute_laws(envelopes: dict, fits: dict, *, lump=None, ax=None, pf_day
         ax.annotate("논문의 1→2층 '혹' / paper's 1→2-layer lump", (lump, ax.get_ylim()[1]), rotation=90, va="top",
                     ha="right", fontsize=7.5, color="#555555")
     _finish_loss_axes(ax, PF_DAYS_LABEL, "검증 손실 / validation loss (nats)")
-    ax.legend(fontsize=8)
+    _legend(ax, fontsize=8)
     return fig, ax
 
 
@@ -121,7 +127,7 @@ def plot_optimal_sizes(rows: dict, *, reference=None, ax=None, pf_day=8.64e19, x
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _legend(ax, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig, ax
 
 
@@ -135,7 +141,7 @@ def plot_learning_curve_fit(points, law, *, ax=None, x="S_min"):
         grid = np.geomspace(part[x].min(), part[x].max(), 60)
         ax.plot(grid, law.predict(n, grid), color=colors[n], lw=1.2, label=f"N = {n:,.0f}")
     _finish_loss_axes(ax, "최소 단계 S_min / minimum steps S_min", "검증 손실 / validation loss (nats)")
-    ax.legend(fontsize=7.5, ncol=2)
+    _legend(ax, fontsize=7.5, ncol=2)
     return fig, ax
 
 
@@ -168,7 +174,7 @@ def plot_fixed_compute_and_steps(points, predict, *, compute_levels, step_levels
         ax.set_xscale("log")
         _decade_ticks(ax)
         ax.set_xlabel(N_LABEL)
-        ax.legend(fontsize=7.5)
+        _legend(ax, fontsize=7.5)
     axes[0].set_ylabel("검증 손실 / validation loss (nats)")
     return fig, axes
 
@@ -193,7 +199,7 @@ def plot_excess(curves: dict, *, axes=None):
         ax.set_xscale("log")
         ax.set_xlabel("N / N_eff")
         ax.axvline(1, color="#999999", lw=0.8)
-        ax.legend(fontsize=8)
+        _legend(ax, fontsize=8)
     return fig, axes
 
 
@@ -213,7 +219,7 @@ def plot_intersection(lines: dict, *, measured=None, ax=None):
     ax.set_yscale("log")
     ax.set_xlabel(CMIN_LABEL)
     ax.set_ylabel("손실 / loss (nats)")
-    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _legend(ax, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig, ax
 
 
@@ -246,7 +252,7 @@ def plot_readings(runs, sizes, *, axes=None):
         _finish_loss_axes(ax, "학습 토큰 / tokens processed", "")
         ax.set_xlim(left=1e5)
     axes[0].set_ylabel("검증 손실 / validation loss (nats)")
-    axes[0].legend(fontsize=7.5)
+    _legend(axes[0], fontsize=7.5)
     return fig, axes
 
 
@@ -271,5 +277,5 @@ def plot_allocation(alloc, *, paper_exponents=None, ax=None, pf_day=8.64e19):
     ax.set_yscale("log")
     ax.set_xlabel("최소 계산량의 배수 / multiple of the smallest C_min")
     ax.set_ylabel("처음 값의 배수 / multiple of its first value")
-    ax.legend(fontsize=7.5)
+    _legend(ax, fontsize=7.5)
     return fig, ax
