@@ -369,7 +369,6 @@ def four_ways_verdict(ways: pd.DataFrame) -> dict:
     paper_way, corrected = row("kaplan", "kaplan"), row("cooldown", "total")
     shift = float(corrected["a"] - paper_way["a"]) if paper_way is not None and corrected is not None else np.nan
     names_ko = {"reading": "읽기", "accounting": "계산 방식"}
-    where_ko = {"kaplan": "Kaplan", "cooldown": "쿨다운", "total": "전체 N"}
     if not comparisons:
         ko = ("두 가지 이상의 방식에서 $a$를 적합할 수 있어야 비교할 수 있는데, 이 기록에서는 그렇지 못합니다"
               "(최적 크기가 그리드 가장자리가 아닌 예산이 부족합니다).")
