@@ -49,14 +49,14 @@ def test_exact_data_fits_exactly():
 
 def test_bootstrap_matches_one_lmfit_fit_per_resample():
     """The bootstrap fits every resample in closed form at once; each must equal lmfit's fit of that resample."""
-    from scalinglaws.fit import _fit_line, _line_model, _residual_resamples
+    from scalinglaws.fit import _fit_line, _line_model, residual_resamples
     x, y = synthetic(alpha=0.3, n_c=1e4, noise=0.03, seed=3)
     fit = fit_power_law(x, y, n_boot=40, seed=5)
     logx = np.log(x)
     fitted = fit.alpha * (np.log(fit.x_c) - logx)
     model = _line_model()
     alphas = [_fit_line(model, logx, s, fit.alpha, np.log(fit.x_c)).params["alpha"].value
-              for s in _residual_resamples(fitted, np.log(y) - fitted, 2, 40, 5)]
+              for s in residual_resamples(fitted, np.log(y) - fitted, 2, 40, 5)]
     assert fit.alpha_ci == pytest.approx(tuple(np.percentile(alphas, [2.5, 97.5])), rel=1e-6)
 
 

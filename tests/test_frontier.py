@@ -204,7 +204,17 @@ def test_four_ways_verdict_names_the_factor_whose_intervals_part():
     moved = {(c["changed"], c["from"]): c["moves"] for c in v["comparisons"]}
     assert moved[("reading", ("kaplan", "kaplan"))] and moved[("reading", ("kaplan", "total"))]
     assert not moved[("accounting", ("kaplan", "kaplan"))] and not moved[("accounting", ("cooldown", "kaplan"))]
-    assert "the reading moves it" in v["verdict_en"] and "읽기를 바꾼" in v["verdict_ko"]
+    assert "the reading moves it in both comparisons" in v["verdict_en"] and "the accounting does not move it" in v["verdict_en"]
+    assert "읽기는 비교한 두 경우 모두에서 $a$를 움직입니다." in v["verdict_ko"] and "계산 방식은 $a$를 움직이지 않고" in v["verdict_ko"]
+
+
+def test_four_ways_verdict_says_where_a_factor_moves_a_only_in_one_comparison():
+    ways = _ways({("kaplan", "kaplan"): (0.77, 0.48, 1.07), ("kaplan", "total"): (0.56, 0.40, 0.71),
+                  ("cooldown", "kaplan"): (0.80, 0.66, 0.95), ("cooldown", "total"): (0.52, 0.47, 0.56)})
+    v = frontier.four_ways_verdict(ways)
+    assert "the accounting moves it only at the cooldown reading; the reading does not move it." in v["verdict_en"]
+    assert "계산 방식은 쿨다운 읽기에서만 $a$를 움직이고, 읽기는 $a$를 움직이지 않습니다." in v["verdict_ko"]
+    assert v["shift"] == pytest.approx(-0.25)
 
 
 def test_four_ways_verdict_with_missing_ways_says_so():
@@ -224,3 +234,50 @@ def test_derived_vs_fitted_checks_the_derived_values_against_the_fitted_interval
     assert v["alpha_inside"] and v["a_inside"] is False and "not" in v["verdict_en"]
     v = frontier.derived_vs_fitted({"alpha_C_min": 0.08}, alpha_fit, 0.07, None)
     assert not v["alpha_inside"] and v["a_inside"] is None and "not compared" in v["verdict_en"]
+
+
+def test_an_optimum_at_the_edge_is_flagged_even_one_size_in():
+    # two sizes of nearly equal N (a 2- and a 4-layer model under the total accounting): the least loss is the
+    # second, but the parabola's vertex lies at or below the first, so the optimum is at the grid's edge
+    ns = np.array([3.55e4, 3.73e4, 7.4e4, 8.1e4, 1.6e5, 1.9e5])
+    losses = np.array([5.60, 5.58, 5.70, 5.72, 5.95, 6.00])
+    n_opt, _, edge = frontier._argmin_log(ns, losses)
+    assert edge and n_opt == pytest.approx(ns[0])
+    inside = np.array([6.0, 5.8, 5.6, 5.55, 5.7, 5.9])
+    assert not frontier._argmin_log(ns, inside)[2]
+    # a budget measured by fewer than MIN_SIZES sizes is shown, not fitted, wherever its least loss lies
+    assert frontier._argmin_log(ns[:3], np.array([5.7, 5.5, 5.6]))[2]
+
+
+def test_the_allocation_interval_carries_the_scatter_of_the_optima():
+    rng = np.random.default_rng(1)
+    c = np.geomspace(1e-9, 1e-8, 5)
+    n_opt = 1e9 * c ** 0.6 * np.exp(rng.normal(0, 0.2, 5))      # scattered about the line
+    optima = pd.DataFrame({"C": c * frontier.PF_DAY, "C_pf_days": c, "N_opt": n_opt, "on_edge": False,
+                           "interior_share": 1.0, "draws": [np.array([])] * 5})
+    plain = frontier.allocation_exponent(optima)
+    ref = frontier.slope_fit(c, n_opt)
+    assert plain.a == pytest.approx(ref["b"])
+    width = plain.a_ci[1] - plain.a_ci[0]
+    assert width == pytest.approx(ref["ci"][1] - ref["ci"][0], rel=0.35) and width > 0.1
+    # seed-noise draws that all agree with the median add nothing to the interval; scattered optima still widen it
+    optima["draws"] = [np.full(400, v) for v in n_opt]
+    assert frontier.allocation_exponent(optima).a_ci[1] - frontier.allocation_exponent(optima).a_ci[0] > 0.1
+
+
+def test_the_crossing_is_read_ahead_or_behind_the_measured_range():
+    ahead = {"C_star_pf_days": 1e4, "L_star": 1.7, "slope_L_C": 0.05, "slope_L_D_of_C": 0.026}
+    v = frontier.crossing_verdict(ahead, 1e-7)
+    assert v["ahead"] and "11 decades above" in v["verdict_en"] and "11 자릿수" in v["verdict_ko"]
+    apart = {"C_star_pf_days": 6e-39, "L_star": 86.0, "slope_L_C": 0.042, "slope_L_D_of_C": 0.048}
+    v = frontier.crossing_verdict(apart, 1e-7)
+    assert not v["ahead"] and "do not meet above" in v["verdict_en"] and "-0.048" in v["verdict_en"]
+    inside = {"C_star_pf_days": 1e-9, "L_star": 5.0, "slope_L_C": 0.05, "slope_L_D_of_C": 0.02}
+    v = frontier.crossing_verdict(inside, 1e-7)
+    assert not v["ahead"] and "already disagree" in v["verdict_en"]
+
+
+def test_the_literature_exponents_are_related_values():
+    from scalinglaws import paper
+    assert set(paper.A_EXPONENTS) <= set(paper.RELATED)
+    assert all(0.4 < paper.related(s).value < 0.9 for s in paper.A_EXPONENTS)

@@ -88,7 +88,7 @@ def aicc(log_residuals, k: int) -> float:
     return float(n * np.log(rss / n) + 2 * k + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else np.inf))
 
 
-def _residual_resamples(fitted_log, resid, k: int, n_boot: int, seed: int):
+def residual_resamples(fitted_log, resid, k: int, n_boot: int, seed: int):
     """``n_boot`` synthetic log-y vectors: the fitted curve plus resampled, inflated residuals."""
     rng = np.random.default_rng(seed)
     n = len(resid)
@@ -112,7 +112,7 @@ def fit_power_law(x, y, n_boot: int = 1000, seed: int = 0) -> PowerLawFit:
     resid = logy - fitted
     # The model is a straight line in log-log, so each resample's least-squares fit is the closed-form line
     # (what lmfit converges to): all resamples are fitted at once, not one lmfit call each.
-    samples = np.array(list(_residual_resamples(fitted, resid, 2, n_boot, seed)))
+    samples = np.array(list(residual_resamples(fitted, resid, 2, n_boot, seed)))
     if len(samples):
         slopes, intercepts = np.polyfit(logx, samples.T, 1)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -204,7 +204,7 @@ def fit_offset_power_law(x, y, n_boot: int = 1000, seed: int = 0) -> OffsetPower
     fitted = best.best_fit
     resid = logy - fitted
     boots = []
-    for sample in _residual_resamples(fitted, resid, 3, n_boot, seed):
+    for sample in residual_resamples(fitted, resid, 3, n_boot, seed):
         try:
             r = _fit_offset(model, logx, sample, (p["E"], p["alpha"], p["log_xc"]), float(np.exp(sample).min()))
         except (ValueError, FloatingPointError):
@@ -504,7 +504,7 @@ def fit_tradeoff(steps, examples, n_boot: int = 1000, seed: int = 0) -> Tradeoff
             best = r
     p = (best.params["log_smin"].value, best.params["log_bcrit"].value)
     resid = logS - best.best_fit
-    samples = np.array(list(_residual_resamples(best.best_fit, resid, 2, n_boot, seed)))
+    samples = np.array(list(residual_resamples(best.best_fit, resid, 2, n_boot, seed)))
     boots = _tradeoff_profile(samples, logB) if len(samples) else np.array([p])
     s_min, b_crit = np.exp(boots[:, 0]), np.exp(boots[:, 1])
     ci = lambda v: tuple(float(x) for x in np.percentile(v, [2.5, 97.5]))   # noqa: E731

@@ -30,11 +30,15 @@ import pandas as pd
 
 from .analysis import PF_DAY, interpolate_at
 from .critical_batch import compute_min, steps_min
+from .display import sci
 from .runs import cooldown_points, curves
 
 READINGS = ("kaplan", "cooldown")
 ACCOUNTINGS = {"kaplan": ("N", "compute_6N"), "total": ("N_total", "compute_head_attn")}
 ACCOUNTING_LABELS = {"kaplan": "non-embedding N, C = 6N", "total": "total N, C with head and attention"}
+ACCOUNTINGS_KO = {"kaplan": "비임베딩 계산", "total": "전체 계산"}
+READING_LABELS = {"kaplan": "the Kaplan reading", "cooldown": "the cooldown reading"}
+READINGS_KO = {"kaplan": "Kaplan 읽기", "cooldown": "쿨다운 읽기"}
 
 
 def reading_of(run_id: str) -> str:
@@ -117,7 +121,9 @@ def losses_at(points: pd.DataFrame, budgets, x: str = "C") -> pd.DataFrame:
     return out[sorted(out.columns)]
 
 
+MIN_LAW_POINTS = 3   # a two-parameter power law is fitted to no fewer points
 WINDOW = 5      # sizes around the least measured loss that the parabola of a budget is fitted to
+MIN_SIZES = 4   # a budget measured by fewer sizes is not fitted: a parabola (3 parameters) would pass through them all
 
 
 def _argmin_log(ns: np.ndarray, losses: np.ndarray, method: str = "parabola", fine: int = 200):
@@ -128,7 +134,8 @@ def _argmin_log(ns: np.ndarray, losses: np.ndarray, method: str = "parabola", fi
     smooths over what one size does differently from its neighbours (a 4-layer model beside a 2-layer one of
     nearly the same total N). ``akima`` (Porian et al. 2024): Akima interpolation through every size, the
     least value on a fine grid. ``on_edge`` when the least measured loss is at the smallest or the largest
-    size present."""
+    size present, or when the optimum found lies there (a parabola's vertex clipped to it), or when fewer than
+    ``MIN_SIZES`` sizes measure the budget: "shown, not fitted"."""
     losses = np.asarray(losses, float)
     single = losses.ndim == 1
     ok = np.isfinite(losses if single else losses[:, 0])
@@ -150,15 +157,21 @@ def _argmin_log(ns: np.ndarray, losses: np.ndarray, method: str = "parabola", fi
         with np.errstate(divide="ignore", invalid="ignore"):
             vertex = np.where(a > 0, -b / (2 * a), np.where(ys[0] < ys[-1], xs[0], xs[-1]))
         vertex = np.clip(vertex, xs[0], xs[-1])
+        # a vertex clipped to the smallest or largest size present is an optimum at the grid's edge too, even
+        # where the least measured loss is one size in (two sizes of nearly equal N under the total accounting)
+        edge = edge | np.isclose(vertex, x[0]) | np.isclose(vertex, x[-1])
         n_opt, l_opt = np.exp(vertex), np.exp(a * vertex ** 2 + b * vertex + c)
     elif method == "akima":
         from scipy.interpolate import Akima1DInterpolator
         grid = np.linspace(x[0], x[-1], fine)
         curves = Akima1DInterpolator(x, y2, axis=0)(grid)
         j = np.nanargmin(curves, axis=0)
+        edge = edge | (j == 0) | (j == fine - 1)
         n_opt, l_opt = np.exp(grid[j]), np.exp(curves[j, cols])
     else:
         raise ValueError(f"unknown method {method!r} (parabola, akima)")
+    if len(ns) < MIN_SIZES:
+        edge = np.ones_like(edge)
     if single:
         return float(np.ravel(n_opt)[0]), float(np.ravel(l_opt)[0]), bool(edge[0])
     return n_opt, l_opt, edge
@@ -225,22 +238,36 @@ class AllocationFit:
         return d
 
 
-def allocation_exponent(optima: pd.DataFrame, min_interior: float = 0.5) -> AllocationFit:
+def allocation_exponent(optima: pd.DataFrame, min_interior: float = 0.5, n_boot: int = 1000,
+                        seed: int = 0) -> AllocationFit:
     """Fit log N_opt = log N_e + a·log C over the budgets that are interior (not ``on_edge``) and whose
-    bootstrap draws are interior at least ``min_interior`` of the time. The interval refits the slope on
-    each bootstrap draw (the draws of ``optimal_sizes``), so it carries the seed noise."""
+    bootstrap draws are interior at least ``min_interior`` of the time.
+
+    The interval carries both sources of uncertainty: the seed noise (each bootstrap draw of
+    ``optimal_sizes`` gives its own optima) and the scatter of the optima about the line, which a fit to a few
+    budgets cannot average away (each draw's line gets its residuals resampled, ``fit.residual_resamples``).
+    Without draws (no noise) it is the residual bootstrap alone, ``n_boot`` resamples."""
+    from .fit import residual_resamples
     use = optima[(~optima["on_edge"]) & (optima["interior_share"] >= min_interior)]
-    if len(use) < 3:
-        raise ValueError(f"an allocation exponent needs at least 3 interior budgets, got {len(use)} "
+    if len(use) < MIN_LAW_POINTS:
+        raise ValueError(f"an allocation exponent needs at least {MIN_LAW_POINTS} interior budgets, got {len(use)} "
                          f"of {len(optima)} (the rest have their best size at the grid's edge)")
     x = np.log(use["C_pf_days"].to_numpy(float))
-    slope, intercept = np.polyfit(x, np.log(use["N_opt"].to_numpy(float)), 1)
-    draws = [d for d in use["draws"]]
-    boots = []
+    y = np.log(use["N_opt"].to_numpy(float))
+    slope, intercept = np.polyfit(x, y, 1)
+    draws = list(use["draws"])
     if all(len(d) for d in draws):
-        for k in range(min(len(d) for d in draws)):
-            boots.append(np.polyfit(x, np.log([d[k] for d in draws]), 1)[0])
-    ci = tuple(np.percentile(boots, [2.5, 97.5])) if boots else (np.nan, np.nan)
+        lines = np.log(np.array([d[:min(len(d) for d in draws)] for d in draws]))     # budgets × draws
+    else:
+        lines = np.repeat(y[:, None], n_boot, axis=1)
+    rng = np.random.default_rng(seed)
+    boots = []
+    for k in range(lines.shape[1]):
+        s, i = np.polyfit(x, lines[:, k], 1)
+        fitted = s * x + i
+        sample = next(residual_resamples(fitted, lines[:, k] - fitted, 2, 1, int(rng.integers(2 ** 32))))
+        boots.append(np.polyfit(x, sample, 1)[0])
+    ci = np.percentile(boots, [2.5, 97.5])
     c = use["C"].to_numpy(float)
     return AllocationFit(a=float(slope), a_ci=(float(ci[0]), float(ci[1])), N_e=float(np.exp(intercept)),
                          n=len(use), C_min=float(c.min()), C_max=float(c.max()),
@@ -251,9 +278,6 @@ def frontier_of(points: pd.DataFrame, noise: float, n_boot: int = 500, per_decad
     """(losses at common budgets of ``x``, the optimal size per budget) of one reading's loss points."""
     table = losses_at(points, budget_grid(points, per_decade, x=x), x=x)
     return table, optimal_sizes(table, noise, n_boot)
-
-
-MIN_LAW_POINTS = 3   # a two-parameter power law is fitted to no fewer points
 
 
 def interior_law(x, y, on_edge, n_boot: int = 1000):
@@ -368,36 +392,46 @@ def four_ways_verdict(ways: pd.DataFrame) -> dict:
                                 "moves": not intervals_overlap((a["a_lo"], a["a_hi"]), (b["a_lo"], b["a_hi"]))})
     paper_way, corrected = row("kaplan", "kaplan"), row("cooldown", "total")
     shift = float(corrected["a"] - paper_way["a"]) if paper_way is not None and corrected is not None else np.nan
-    names_ko = {"reading": "읽기", "accounting": "계산 방식"}
     if not comparisons:
         ko = ("두 가지 이상의 방식에서 $a$를 적합할 수 있어야 비교할 수 있는데, 이 기록에서는 그렇지 못합니다"
               "(최적 크기가 그리드 가장자리가 아닌 예산이 부족합니다).")
         en = ("Comparing ways needs $a$ fitted in at least two of them, and these records do not allow it (too few budgets "
               "have their best size off the grid's edge).")
-    else:
-        parts_ko, parts_en = [], []
-        for c in comparisons:
-            held = c["from"][1] if c["changed"] == "reading" else c["from"][0]
-            held_ko = {"kaplan": "비임베딩 계산", "total": "전체 계산"}[held] if c["changed"] == "reading" else \
-                {"kaplan": "Kaplan 읽기", "cooldown": "쿨다운 읽기"}[held]
-            held_en = ACCOUNTING_LABELS[held] if c["changed"] == "reading" else f"the {held} reading"
-            change_ko = "Kaplan → 쿨다운 읽기" if c["changed"] == "reading" else "비임베딩 → 전체 계산"
-            change_en = "Kaplan → cooldown reading" if c["changed"] == "reading" else "non-embedding → total accounting"
-            parts_ko.append(f"{held_ko}에서 {change_ko}: {c['delta']:+.2f}" + ("(구간이 겹치지 않음)" if c["moves"] else "(구간이 겹침)"))
-            parts_en.append(f"{change_en} at {held_en}: {c['delta']:+.2f}" + (" (intervals apart)" if c["moves"] else " (intervals overlap)"))
-        moved = [c for c in comparisons if c["moves"]]
-        ko = ("한 요인만 바꿨을 때 $a$의 변화는 " + "; ".join(parts_ko) + "입니다. ")
-        en = ("Changing one factor at a time moves $a$ by: " + "; ".join(parts_en) + ". ")
-        if moved:
-            changed = "와 ".join(sorted({names_ko[c["changed"]] for c in moved}))
-            particle = "을" if changed.endswith("방식") else "를"
-            ko += f"95% 구간이 겹치지 않는 변화를 '$a$를 움직인다'고 보면, {changed}{particle} 바꾼 경우가 이에 해당합니다."
-            en += ("Taking intervals that do not overlap as the criterion for a factor moving $a$, "
-                   + " and ".join(sorted({'the ' + c['changed'] for c in moved})) + " moves it here.")
+        return {"shift": shift, "comparisons": comparisons, "verdict_ko": ko, "verdict_en": en}
+    held_names = {"reading": (ACCOUNTINGS_KO, ACCOUNTING_LABELS), "accounting": (READINGS_KO, READING_LABELS)}
+    change_names = {"reading": ("Kaplan → 쿨다운 읽기", "Kaplan → cooldown reading"),
+                    "accounting": ("비임베딩 → 전체 계산", "non-embedding → total accounting")}
+    parts_ko, parts_en = [], []
+    for c in comparisons:
+        held = c["from"][1] if c["changed"] == "reading" else c["from"][0]
+        names_ko, names_en = held_names[c["changed"]]
+        change_ko, change_en = change_names[c["changed"]]
+        parts_ko.append(f"{names_ko[held]}에서 {change_ko}: {c['delta']:+.2f}" + ("(구간이 겹치지 않음)" if c["moves"] else "(구간이 겹침)"))
+        parts_en.append(f"{change_en} at {names_en[held]}: {c['delta']:+.2f}"
+                        + (" (intervals apart)" if c["moves"] else " (intervals overlap)"))
+    said_ko, said_en = [], []
+    for factor, subject_ko, subject_en in (("accounting", "계산 방식은", "the accounting"), ("reading", "읽기는", "the reading")):
+        mine = [c for c in comparisons if c["changed"] == factor]
+        moved = [c for c in mine if c["moves"]]
+        names_ko, names_en = held_names[factor]
+        if not mine:
+            continue
+        if not moved:
+            said_ko.append((f"{subject_ko} $a$를 움직이지 않", "고", "습니다"))
+            said_en.append(f"{subject_en} does not move it")
+        elif len(moved) == len(mine):
+            both = len(mine) > 1
+            said_ko.append((f"{subject_ko} " + ("비교한 두 경우 모두에서 " if both else "") + "$a$를 움직", "이고", "입니다"))
+            said_en.append(f"{subject_en} moves it" + (" in both comparisons" if both else ""))
         else:
-            ko += "95% 구간이 겹치지 않는 변화를 '$a$를 움직인다'고 보면, 이 기록에서 $a$를 움직인 요인은 없습니다."
-            en += ("Taking intervals that do not overlap as the criterion for a factor moving $a$, neither factor moves it in "
-                   "these records.")
+            held = [c["from"][1] if factor == "reading" else c["from"][0] for c in moved]
+            said_ko.append((f"{subject_ko} " + ", ".join(names_ko[h] for h in held) + "에서만 $a$를 움직", "이고", "입니다"))
+            said_en.append(f"{subject_en} moves it only at " + ", ".join(names_en[h] for h in held))
+    ko = ("한 요인만 바꿨을 때 $a$의 변화는 " + "; ".join(parts_ko) + "입니다. 95% 구간이 겹치지 않는 변화를 '$a$를 움직인다'고 "
+          "보면, " + ", ".join(stem + (end if i == len(said_ko) - 1 else link) for i, (stem, link, end) in enumerate(said_ko))
+          + ".")
+    en = ("Changing one factor at a time moves $a$ by: " + "; ".join(parts_en) + ". Taking intervals that do not overlap as "
+          "the criterion for a factor moving $a$, " + "; ".join(said_en) + ".")
     return {"shift": shift, "comparisons": comparisons, "verdict_ko": ko, "verdict_en": en}
 
 
@@ -575,7 +609,8 @@ def derived_vs_fitted(implied: dict, alpha_fit, alpha_N: float, a_fit: "Allocati
         en += " By this criterion the three laws are consistent."
     else:
         ko += " 이 기준으로는 세 법칙이 일관되지 않습니다. 적어도 하나는 이 규모의 경계 근처를 제대로 기술하지 못합니다."
-        en += " By this criterion they are not: at least one of the three laws misdescribes the region near the frontier at this scale."
+        en += (" By this criterion the three laws are not consistent: at least one of them misdescribes the region near the "
+               "frontier at this scale.")
     return {"derived_a": derived_a, "alpha_inside": alpha_inside, "a_inside": a_inside, "verdict_ko": ko, "verdict_en": en}
 
 
@@ -603,6 +638,44 @@ def intersection(L_C: tuple, L_D: tuple, D_of_C: tuple, N_of_C: tuple | None = N
     if N_of_C is not None:
         out["N_star"] = float(N_of_C[0] * c ** N_of_C[1])
     return out
+
+
+def crossing_verdict(point: dict, measured_max: float) -> dict:
+    """Where our own L(C_min) and L(D(C_min)) meet (``intersection``'s ``point``), against the largest C_min
+    measured (PF-days). The crossing the paper describes (§6.3) lies *ahead*: L(C_min) falls faster than
+    L(D(C_min)) (``slope_L_C`` > ``slope_L_D_of_C``) and the two meet above the measured range. Returns
+    ``ahead`` and ``verdict_ko``/``verdict_en``."""
+    c, sc, sd = point["C_star_pf_days"], point["slope_L_C"], point["slope_L_D_of_C"]
+    star = f"C* = {sci(c)} PF-"
+    if sc > sd and c > measured_max:
+        decades = np.log10(c / measured_max)
+        ko = (f"우리 적합으로 같은 계산을 하면 {star}일, L* = {point['L_star']:.2f} nats입니다. 이는 우리가 측정한 가장 큰 계산량보다 "
+              f"{decades:.0f} 자릿수 큰 값으로, 이 책의 어떤 실험으로도 검증할 수 없는 외삽입니다. 예측이 아니라 계산 방법을 보이기 "
+              "위해 제시한 값입니다.")
+        en = (f"The same computation from our fits gives {star}days and L* = {point['L_star']:.2f} nats, {decades:.0f} decades "
+              "above the largest compute we measured: an extrapolation no experiment here can test, shown for the method, not "
+              "as a prediction.")
+        return {"ahead": True, "verdict_ko": ko, "verdict_en": en}
+    law_d = f"$L(D(C_\\text{{min}})) \\propto C_\\text{{min}}^{{-{sd:.3f}}}$"
+    law_c = f"$L(C_\\text{{min}}) \\propto C_\\text{{min}}^{{-{sc:.3f}}}$"
+    slopes_ko, slopes_en = f"{law_d}, {law_c}", f"{law_d} and {law_c}"
+    if sc <= sd:
+        ko = (f"우리 적합에서는 두 직선이 측정 범위 위쪽에서 만나지 않습니다. {slopes_ko}로, 데이터 쪽 법칙이 더 빨리 떨어지므로 계산량이 "
+              "늘수록 두 직선은 멀어집니다. 거꾸로 연장하면 측정 범위보다 훨씬 아래에서 만나지만, 그곳은 어느 법칙도 측정하지 않은 "
+              "곳이라 의미가 없습니다. 따라서 우리 적합은 계산 효율적인 학습이 데이터에 막히는 지점을 예측하지 않습니다. 이는 우리 "
+              "규모에서 측정한 지수의 결과일 뿐이며, 논문의 지수로는 두 직선이 위쪽에서 만납니다.")
+        en = (f"With our fits the two lines do not meet above the range we measured: {slopes_en}, so the data law falls faster "
+              "and the lines draw apart as compute grows. Extended backwards they would meet far below our range, where neither "
+              "law was measured and the crossing means nothing. Our fits therefore predict no point where compute-efficient "
+              "training runs into the data; that follows from exponents measured at our scale, and with the paper's the lines "
+              "do meet ahead.")
+    else:
+        ko = (f"우리 적합에서는 두 직선이 측정 범위 안이나 그 아래({star}일)에서 만납니다({slopes_ko}). 측정한 범위에서 이미 두 "
+              "법칙이 어긋난다는 뜻이므로, 이 교점은 외삽이 아니라 두 적합 가운데 하나가 이 범위를 잘못 기술한다는 신호입니다.")
+        en = (f"With our fits the two lines meet inside or below the range we measured ({star}days; {slopes_en}): the two laws "
+              "already disagree where they were measured, so the crossing is a sign that one of the fits misdescribes this "
+              "range, not an extrapolation.")
+    return {"ahead": False, "verdict_ko": ko, "verdict_en": en}
 
 
 # -- what other chapters read -----------------------------------------------------------------

@@ -108,6 +108,11 @@ RELATED = {p.symbol: p for p in [
 ]}
 
 
+# the related values that are exponents a of N_opt ∝ C^a, in the order a table sets them beside ours
+A_EXPONENTS = ("porian_a_kaplan", "porian_a_head", "porian_a_warmup", "porian_a_cosine", "porian_a_tuned",
+               "pearce_song_a_chinchilla", "pearce_song_a_epoch", "chinchilla_a_envelope", "chinchilla_a_isoflop")
+
+
 def related(symbol: str) -> Published:
     try:
         return RELATED[symbol]
