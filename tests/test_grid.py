@@ -134,3 +134,27 @@ def test_submitit_local_executor(tmp_path):
     assert [s["ok"] for s in summary.slices] == [True]
     assert read_record(tmp_path / "smoke" / "L2-d16")["status"] == "complete"
     assert any((tmp_path / "smoke" / "_submitit").iterdir())
+
+
+def test_a_manifest_copy_of_the_same_corpus_prepared_elsewhere_is_kept(tmp_path):
+    """A grid finished on another machine prepares the corpus again: only the manifest's timestamps differ, and the
+    committed copy (which the earlier records' digests name) must stay as it is."""
+    import json
+    from types import SimpleNamespace
+
+    from scalinglaws.data.prepare import manifest_identity
+    from scalinglaws.runner import copy_manifest
+    data = tmp_path / "data" / "default-x"
+    data.mkdir(parents=True)
+    first = {"corpus": "default", "vocab_size": 4096, "created": "2026-11-29", "seconds": 50.1, "step_seconds": {"read": 3}}
+    (data / "manifest.json").write_text(json.dumps(first))
+    target = copy_manifest(SimpleNamespace(path=data), tmp_path / "grid")
+    kept = target.read_bytes()
+    again = {**first, "created": "2026-11-30", "seconds": 23.1, "step_seconds": {"read": 1}}
+    assert manifest_identity(again) == manifest_identity(first)
+    (data / "manifest.json").write_text(json.dumps(again))
+    assert copy_manifest(SimpleNamespace(path=data), tmp_path / "grid").read_bytes() == kept
+    changed = {**first, "vocab_size": 8192}
+    assert manifest_identity(changed) != manifest_identity(first)
+    (data / "manifest.json").write_text(json.dumps(changed))
+    assert json.loads(copy_manifest(SimpleNamespace(path=data), tmp_path / "grid").read_text())["vocab_size"] == 8192

@@ -435,6 +435,86 @@ def four_ways_verdict(ways: pd.DataFrame) -> dict:
     return {"shift": shift, "comparisons": comparisons, "verdict_ko": ko, "verdict_en": en}
 
 
+def edge_sides(table: pd.DataFrame, optima: pd.DataFrame) -> pd.Series:
+    """Per budget of ``optima`` (indexed like it): ``"small"`` where the budget is on the edge at the smallest size
+    that measures it (its least measured loss or its optimum there), ``"large"`` at the largest, ``"few"`` for an
+    edge of neither kind (fewer than ``MIN_SIZES`` sizes), ``""`` off the edge. ``table``: ``losses_at``'s."""
+    out = []
+    for _, opt in optima.iterrows():
+        row = table.loc[opt["C"]]
+        present = row[np.isfinite(row.to_numpy(float))]
+        least = float(present.idxmin())
+        if not opt["on_edge"]:
+            out.append("")
+        elif least == present.index.min() or np.isclose(opt["N_opt_raw"], present.index.min()):
+            out.append("small")
+        elif least == present.index.max() or np.isclose(opt["N_opt_raw"], present.index.max()):
+            out.append("large")
+        else:
+            out.append("few")
+    return pd.Series(out, index=optima.index, dtype=object)
+
+
+def literature_verdict(ways: pd.DataFrame, kaplan: list, chinchilla: float) -> dict:
+    """Whether the paper's way (Kaplan reading, non-embedding accounting) and the way with both factors changed
+    (cooldown reading, total accounting) reproduce the two published ends of the gap, by the criterion that a
+    published value lies inside our 95% interval. ``kaplan``: Kaplan's values as ``(a, label_ko, label_en)``;
+    ``chinchilla``: Chinchilla's a. Returns ``reproduced`` (True; False; None where a way is not fitted) and
+    ``verdict_ko``/``verdict_en``."""
+    values = [(v, f"Kaplan {v:g}({ko})", f"Kaplan's {v:g} ({en})", "kaplan") for v, ko, en in kaplan] + \
+             [(chinchilla, f"Chinchilla {chinchilla:g}", f"Chinchilla's {chinchilla:g}", "chinchilla")]
+    sentences_ko, sentences_en, found = [], [], {}
+    for (reading, accounting), name_ko, name_en in (
+            (("kaplan", "kaplan"), "논문의 방식(Kaplan 읽기, 비임베딩 계산)", "the paper's way (Kaplan reading, non-embedding accounting)"),
+            (("cooldown", "total"), "두 요인을 모두 바꾼 방식(쿨다운 읽기, 전체 계산)",
+             "the way with both factors changed (cooldown reading, total accounting)")):
+        r = ways[(ways["reading"] == reading) & (ways["accounting"] == accounting)]
+        if not len(r) or not np.isfinite(r.iloc[0]["a"]):
+            sentences_ko.append(f"{name_ko}으로는 $a$를 적합하지 못했습니다.")
+            sentences_en.append(f"{name_en[0].upper() + name_en[1:]} gave no fitted $a$.")
+            continue
+        w = r.iloc[0]
+        inside = [v for v in values if w["a_lo"] <= v[0] <= w["a_hi"]]
+        outside = [v for v in values if v not in inside]
+        found[(reading, accounting)] = {v[3] for v in inside}
+        span = f"[{w['a_lo']:.2f}, {w['a_hi']:.2f}]"
+        listed_ko = lambda vs: f"값 {len(vs)}개(" + ", ".join(v[1] for v in vs) + ")"    # noqa: E731
+        listed_en = lambda vs: " and ".join([", ".join(v[2] for v in vs[:-1]), vs[-1][2]] if len(vs) > 1 else [vs[0][2]])  # noqa: E731
+        ko = f"{name_ko}으로 읽은 $a$의 95% 구간 {span}은 발표된 "
+        en = f"The 95% interval of {name_en}, {span}, "
+        if inside and outside:
+            ko += f"{listed_ko(inside)}를 포함하고, {listed_ko(outside)}는 포함하지 않습니다."
+            en += f"contains {listed_en(inside)} and excludes {listed_en(outside)}."
+        elif inside:
+            ko += f"{listed_ko(inside)}를 모두 포함합니다."
+            en += f"contains all of {listed_en(inside)}."
+        else:
+            ko += f"{listed_ko(outside)}를 하나도 포함하지 않습니다."
+            en += f"contains none of {listed_en(outside)}."
+        sentences_ko.append(ko)
+        sentences_en.append(en)
+    paper_way, corrected = found.get(("kaplan", "kaplan")), found.get(("cooldown", "total"))
+    if paper_way is None or corrected is None:
+        reproduced, end_ko, end_en = None, "", ""
+    elif paper_way == {"kaplan"} and corrected == {"chinchilla"}:
+        reproduced = True
+        end_ko = "이 기준으로 우리 실행은 두 값의 차이를 재현합니다."
+        end_en = "By this criterion our runs reproduce the gap."
+    elif corrected == {"chinchilla"} and "kaplan" in paper_way:
+        reproduced = False
+        end_ko = ("두 요인을 모두 바꾼 방식은 Chinchilla의 값과 맞고 Kaplan의 값을 배제합니다. 논문의 방식으로 읽은 구간에는 Kaplan의 값이 "
+                  "들어가지만, 구간이 넓어 Chinchilla의 값도 배제하지 못합니다. 따라서 이 기준으로는 차이의 한쪽 끝만 재현합니다.")
+        end_en = ("The way with both factors changed agrees with Chinchilla and rules out Kaplan; the paper's way's interval holds "
+                  "Kaplan's value but is too wide to rule out Chinchilla's. By this criterion our runs reproduce one end of the "
+                  "gap, not both.")
+    else:
+        reproduced = False
+        end_ko = "이 기준으로 우리 실행은 두 값의 차이를 재현하지 못합니다."
+        end_en = "By this criterion our runs do not reproduce the gap."
+    return {"reproduced": reproduced, "verdict_ko": " ".join(sentences_ko + [end_ko]).strip(),
+            "verdict_en": " ".join(sentences_en + [end_en]).strip()}
+
+
 # -- batch adjustment (Eqs 5.4, 5.5) ----------------------------------------------------------
 
 def with_min_adjustment(points: pd.DataFrame, b_crit) -> pd.DataFrame:

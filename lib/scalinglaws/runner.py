@@ -14,12 +14,14 @@ tcmalloc preloaded: glibc's allocator costs 20–70% there (README, "Speed").
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .data.prepare import manifest_identity
 from .grids import Grid, RunSpec, get_grid
 from .models import ModelShape, formula_accounting
 from .paths import repo_root, runs_root, slice_template
@@ -257,10 +259,19 @@ def _execute(job: dict) -> dict:
 
 
 def copy_manifest(corpus, grid_dir: Path) -> Path:
-    """Keep the corpus manifest beside the records (the book describes the data from it)."""
+    """Keep the corpus manifest beside the records (the book describes the data from it). A copy of the same corpus
+    prepared elsewhere (``manifest_identity`` equal: only its timestamps differ) is kept as it is, so that a grid
+    finished on another machine leaves the committed copy unchanged."""
+    source = Path(corpus.path) / "manifest.json"
     target = grid_dir / "_corpus" / f"{Path(corpus.path).name}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes((Path(corpus.path) / "manifest.json").read_bytes())
+    if target.exists():
+        try:
+            if manifest_identity(json.loads(target.read_text())) == manifest_identity(json.loads(source.read_text())):
+                return target
+        except ValueError:      # an unreadable copy is replaced
+            pass
+    target.write_bytes(source.read_bytes())
     return target
 
 

@@ -50,8 +50,8 @@ The names below are re-exported for use as ``scalinglaws.data.X``. Settings such
 set it there (``scalinglaws.data.prepare.DATA_FORMAT_VERSION``), not on this package.
 """
 from .duplicates import dedupe, near_dedupe, ngram_overlap, shingle_set, shingles
-from .prepare import (DATA_FORMAT_VERSION, ArrayCorpus, PreparedCorpus, corpus_dirname, corpus_key, corpus_slug, prepare_corpus,
-                      source_packages)
+from .prepare import (DATA_FORMAT_VERSION, ArrayCorpus, PreparedCorpus, corpus_dirname, corpus_key, corpus_slug,
+                      manifest_identity, prepare_corpus, source_packages)
 from .sources import BROWN_VERSION, SOURCES, Document, brown_detokenise, clean, load_documents, npm_root
 from .split import Section, assign_sections, assign_splits, join_sections, section_spans, split_unit
 from .tables import describe, describe_baselines, describe_mix, describe_sources
@@ -62,6 +62,6 @@ __all__ = [
     "ArrayCorpus", "Document", "PreparedCorpus", "Section",
     "assign_sections", "assign_splits", "brown_detokenise", "chunk", "clean", "corpus_dirname", "corpus_key",
     "corpus_slug", "dedupe", "describe", "describe_baselines", "describe_mix", "describe_sources", "encode_docs",
-    "join_sections", "load_documents", "near_dedupe", "ngram_overlap", "npm_root", "prepare_corpus", "section_spans",
+    "join_sections", "load_documents", "manifest_identity", "near_dedupe", "ngram_overlap", "npm_root", "prepare_corpus", "section_spans",
     "shingle_set", "shingles", "source_packages", "split_unit", "train_tokenizer",
 ]

@@ -93,6 +93,18 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+# what a manifest says about when and how fast it was made, not about the corpus: two preparations of one corpus on
+# two machines differ only here
+VOLATILE_MANIFEST_KEYS = ("created", "seconds", "step_seconds")
+
+
+def manifest_identity(manifest: dict) -> str:
+    """A digest of what a corpus manifest says about the corpus (``VOLATILE_MANIFEST_KEYS`` left out): equal for two
+    preparations of the same corpus, so records trained on either can be compared with one committed copy."""
+    kept = {k: v for k, v in manifest.items() if k not in VOLATILE_MANIFEST_KEYS}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def _is_complete(folder: Path) -> bool:
     """True when the manifest exists and every file it lists has the recorded size."""
     try:
