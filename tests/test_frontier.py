@@ -268,7 +268,7 @@ def test_the_allocation_interval_carries_the_scatter_of_the_optima():
 def test_the_crossing_is_read_ahead_or_behind_the_measured_range():
     ahead = {"C_star_pf_days": 1e4, "L_star": 1.7, "slope_L_C": 0.05, "slope_L_D_of_C": 0.026}
     v = frontier.crossing_verdict(ahead, 1e-7)
-    assert v["ahead"] and "11 decades above" in v["verdict_en"] and "11 자릿수" in v["verdict_ko"]
+    assert v["ahead"] and "11.0 decades above" in v["verdict_en"] and "11.0 자릿수" in v["verdict_ko"]
     apart = {"C_star_pf_days": 6e-39, "L_star": 86.0, "slope_L_C": 0.042, "slope_L_D_of_C": 0.048}
     v = frontier.crossing_verdict(apart, 1e-7)
     assert not v["ahead"] and "do not meet above" in v["verdict_en"] and "-0.048" in v["verdict_en"]

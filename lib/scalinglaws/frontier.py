@@ -461,7 +461,7 @@ def literature_verdict(ways: pd.DataFrame, kaplan: list, chinchilla: float) -> d
     published value lies inside our 95% interval. ``kaplan``: Kaplan's values as ``(a, label_ko, label_en)``;
     ``chinchilla``: Chinchilla's a. Returns ``reproduced`` (True; False; None where a way is not fitted) and
     ``verdict_ko``/``verdict_en``."""
-    values = [(v, f"Kaplan {v:g}({ko})", f"Kaplan's {v:g} ({en})", "kaplan") for v, ko, en in kaplan] + \
+    values = [(v, f"{ko} Kaplan {v:g}", f"Kaplan's {v:g} ({en})", "kaplan") for v, ko, en in kaplan] + \
              [(chinchilla, f"Chinchilla {chinchilla:g}", f"Chinchilla's {chinchilla:g}", "chinchilla")]
     sentences_ko, sentences_en, found = [], [], {}
     for (reading, accounting), name_ko, name_en in (
@@ -480,7 +480,7 @@ def literature_verdict(ways: pd.DataFrame, kaplan: list, chinchilla: float) -> d
         span = f"[{w['a_lo']:.2f}, {w['a_hi']:.2f}]"
         listed_ko = lambda vs: f"값 {len(vs)}개(" + ", ".join(v[1] for v in vs) + ")"    # noqa: E731
         listed_en = lambda vs: " and ".join([", ".join(v[2] for v in vs[:-1]), vs[-1][2]] if len(vs) > 1 else [vs[0][2]])  # noqa: E731
-        ko = f"{name_ko}으로 읽은 $a$의 95% 구간 {span}은 발표된 "
+        ko = f"{name_ko}으로 구한 $a$의 95% 구간 {span}은 발표된 "
         en = f"The 95% interval of {name_en}, {span}, "
         if inside and outside:
             ko += f"{listed_ko(inside)}를 포함하고, {listed_ko(outside)}는 포함하지 않습니다."
@@ -502,8 +502,9 @@ def literature_verdict(ways: pd.DataFrame, kaplan: list, chinchilla: float) -> d
         end_en = "By this criterion our runs reproduce the gap."
     elif corrected == {"chinchilla"} and "kaplan" in paper_way:
         reproduced = False
-        end_ko = ("두 요인을 모두 바꾼 방식은 Chinchilla의 값과 맞고 Kaplan의 값을 배제합니다. 논문의 방식으로 읽은 구간에는 Kaplan의 값이 "
-                  "들어가지만, 구간이 넓어 Chinchilla의 값도 배제하지 못합니다. 따라서 이 기준으로는 차이의 한쪽 끝만 재현합니다.")
+        end_ko = ("두 요인을 모두 바꾼 방식은 Chinchilla의 값과 일치하고 Kaplan의 값을 모두 배제합니다. 논문의 방식으로 구한 구간에는 "
+                  "Kaplan의 값이 들어가지만, 구간이 넓어 Chinchilla의 값도 배제하지 못합니다. 따라서 이 기준으로 우리 실행은 두 값의 "
+                  "차이 가운데 한쪽 끝만 재현합니다.")
         end_en = ("The way with both factors changed agrees with Chinchilla and rules out Kaplan; the paper's way's interval holds "
                   "Kaplan's value but is too wide to rule out Chinchilla's. By this criterion our runs reproduce one end of the "
                   "gap, not both.")
@@ -730,9 +731,9 @@ def crossing_verdict(point: dict, measured_max: float) -> dict:
     if sc > sd and c > measured_max:
         decades = np.log10(c / measured_max)
         ko = (f"우리 적합으로 같은 계산을 하면 {star}일, L* = {point['L_star']:.2f} nats입니다. 이는 우리가 측정한 가장 큰 계산량보다 "
-              f"{decades:.0f} 자릿수 큰 값으로, 이 책의 어떤 실험으로도 검증할 수 없는 외삽입니다. 예측이 아니라 계산 방법을 보이기 "
+              f"{decades:.1f} 자릿수 큰 값으로, 이 책의 어떤 실험으로도 검증할 수 없는 외삽입니다. 예측이 아니라 계산 방법을 보이기 "
               "위해 제시한 값입니다.")
-        en = (f"The same computation from our fits gives {star}days and L* = {point['L_star']:.2f} nats, {decades:.0f} decades "
+        en = (f"The same computation from our fits gives {star}days and L* = {point['L_star']:.2f} nats, {decades:.1f} decades "
               "above the largest compute we measured: an extrapolation no experiment here can test, shown for the method, not "
               "as a prediction.")
         return {"ahead": True, "verdict_ko": ko, "verdict_en": en}
@@ -740,10 +741,11 @@ def crossing_verdict(point: dict, measured_max: float) -> dict:
     law_c = f"$L(C_\\text{{min}}) \\propto C_\\text{{min}}^{{-{sc:.3f}}}$"
     slopes_ko, slopes_en = f"{law_d}, {law_c}", f"{law_d} and {law_c}"
     if sc <= sd:
-        ko = (f"우리 적합에서는 두 직선이 측정 범위 위쪽에서 만나지 않습니다. {slopes_ko}로, 데이터 쪽 법칙이 더 빨리 떨어지므로 계산량이 "
-              "늘수록 두 직선은 멀어집니다. 거꾸로 연장하면 측정 범위보다 훨씬 아래에서 만나지만, 그곳은 어느 법칙도 측정하지 않은 "
-              "곳이라 의미가 없습니다. 따라서 우리 적합은 계산 효율적인 학습이 데이터에 막히는 지점을 예측하지 않습니다. 이는 우리 "
-              "규모에서 측정한 지수의 결과일 뿐이며, 논문의 지수로는 두 직선이 위쪽에서 만납니다.")
+        ko = (f"우리 적합에서는 두 직선이 측정 범위보다 큰 계산량에서 만나지 않습니다. 두 법칙은 {slopes_ko}입니다. 데이터 쪽 법칙이 "
+              "더 빨리 떨어지므로 계산량이 늘수록 두 직선은 멀어집니다. 거꾸로 연장하면 측정 범위보다 훨씬 작은 계산량에서 만나지만, "
+              "그곳은 두 법칙 모두 측정된 적이 없는 곳이라 그 교점은 의미가 없습니다. 따라서 우리 적합은 계산 효율적인 학습이 데이터 "
+              "한계에 부딪히는 지점을 예측하지 않습니다. 이는 우리 규모에서 측정한 지수의 결과일 뿐이며, 논문의 지수로는 두 직선이 "
+              "측정 범위 너머에서 만납니다.")
         en = (f"With our fits the two lines do not meet above the range we measured: {slopes_en}, so the data law falls faster "
               "and the lines draw apart as compute grows. Extended backwards they would meet far below our range, where neither "
               "law was measured and the crossing means nothing. Our fits therefore predict no point where compute-efficient "
