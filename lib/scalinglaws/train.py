@@ -19,7 +19,6 @@ On CUDA it autocasts to bf16, uses fused AdamW and reads values back to the host
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -33,7 +32,7 @@ import torch
 
 from . import __version__, checkpoint
 from .config import TrainConfig
-from .data.prepare import manifest_identity
+from .data.prepare import folder_manifest_identity
 from .data.subsets import nested_subset
 from .models import accounting, build_model, lm_loss
 from .observers import (Checkpointing, Cooldowns, Curve, DivergenceGuard, EarlyStopping, Observer, Progress,
@@ -318,7 +317,7 @@ def train_run(config: TrainConfig | dict, run_dir: Path, *, grid: str = "adhoc",
         grid=grid, run_id=run_id, config=config.to_dict(), accounting=trainer.accounting,
         corpus={"spec": config.corpus, "vocab_size": corpus.vocab_size, "path": str(corpus.path),
                 "manifest_sha256": file_sha256(Path(corpus.path) / "manifest.json"),
-                "manifest_identity": manifest_identity(json.loads((Path(corpus.path) / "manifest.json").read_text())),
+                "manifest_identity": folder_manifest_identity(corpus.path),
                 "train_tokens": int(len(trainer.train_tokens)), "windows": int(trainer.sampler.n_windows)},
         provenance={"command": command or " ".join(sys.argv), "commit": git_commit(),
                     "library_sha256": library_sha256(), "scalinglaws": __version__,

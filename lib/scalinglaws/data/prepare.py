@@ -105,6 +105,15 @@ def manifest_identity(manifest: dict) -> str:
     return hashlib.sha256(json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def folder_manifest_identity(folder) -> str | None:
+    """``manifest_identity`` of a prepared corpus folder's manifest, or None where the folder has none (an
+    in-memory corpus)."""
+    try:
+        return manifest_identity(json.loads((Path(folder) / "manifest.json").read_text()))
+    except (OSError, ValueError):
+        return None
+
+
 def _is_complete(folder: Path) -> bool:
     """True when the manifest exists and every file it lists has the recorded size."""
     try:
