@@ -281,3 +281,18 @@ def test_the_literature_exponents_are_related_values():
     from scalinglaws import paper
     assert set(paper.A_EXPONENTS) <= set(paper.RELATED)
     assert all(0.4 < paper.related(s).value < 0.9 for s in paper.A_EXPONENTS)
+
+
+def test_the_law_is_checked_against_the_points_read_at_fixed_compute_and_steps():
+    batch = 512.0
+    law = lambda n, s: (1e4 / np.asarray(n, float)) ** 0.1 + (2e3 / np.asarray(s, float)) ** 0.5   # noqa: E731
+    rows = [{"N": n, "steps": s, "C": 6 * n * s * batch, "loss": float(law(n, s))}
+            for n in np.geomspace(1e3, 1e6, 7) for s in np.geomspace(10, 1e4, 40)]
+    points = pd.DataFrame(rows)
+    levels = [6 * 1e4 * 300 * batch, 6 * 1e5 * 300 * batch]
+    read = frontier.losses_at_levels(points, "C", levels)
+    assert set(read["level"]) == set(levels) and (read.groupby("level").size() >= 3).all()
+    exact = frontier.prediction_check(points, law, "C", levels, batch)
+    assert (exact["rms_log"] < 1e-3).all() and (exact["best_measured"] == exact["best_predicted"]).all()
+    off = frontier.prediction_check(points, lambda n, s: 1.1 * law(n, s), "steps", [100, 1000], batch)
+    assert off["rms_log"].to_numpy() == pytest.approx(np.log(1.1), rel=1e-2)

@@ -343,6 +343,33 @@ def predict_at_steps(law: "LearningCurveFit", N, steps, batch: float, b_crit, it
     return loss
 
 
+def losses_at_levels(points: pd.DataFrame, column: str, levels) -> pd.DataFrame:
+    """Each size's loss read off its curve at each level of ``column`` (``C`` or ``steps``), Fig 11's points:
+    rows (level, N, loss); a size whose curve does not reach a level is left out there."""
+    rows = []
+    for n, part in points.groupby("N"):
+        for level, loss in zip(levels, interpolate_at(part, column, "loss", list(levels))):
+            if np.isfinite(loss):
+                rows.append({"level": float(level), "N": float(n), "loss": float(loss)})
+    return pd.DataFrame(rows, columns=["level", "N", "loss"])
+
+
+def prediction_check(points: pd.DataFrame, predict, column: str, levels, batch: float) -> pd.DataFrame:
+    """How L(N, S) (``predict(N, steps)``) meets Fig 11's points at each level of ``column``: the sizes read, the RMS
+    of log(measured/predicted) and the best measured size beside the size the law ranks best among them."""
+    read = losses_at_levels(points, column, levels)
+    rows = []
+    for level, part in read.groupby("level"):
+        n = part["N"].to_numpy(float)
+        steps = level / (6 * n * batch) if column == "C" else np.full_like(n, level)
+        predicted = np.asarray(predict(n, steps), float)
+        rows.append({"level": level, "sizes": len(n),
+                     "rms_log": float(np.sqrt(np.mean(np.log(part["loss"].to_numpy(float) / predicted) ** 2))),
+                     "best_measured": float(n[np.argmin(part["loss"].to_numpy(float))]),
+                     "best_predicted": float(n[np.argmin(predicted)])})
+    return pd.DataFrame(rows, columns=["level", "sizes", "rms_log", "best_measured", "best_predicted"])
+
+
 def four_ways(runs: pd.DataFrame, noise: float, n_boot: int = 500, per_decade: int = 4) -> pd.DataFrame:
     """The allocation exponent a from the same runs, {kaplan, cooldown} readings × {kaplan, total}
     accountings: one row each with a, its interval, the budgets fitted and those on the edge."""

@@ -150,7 +150,7 @@ def plot_fixed_compute_and_steps(points, predict, *, compute_levels, step_levels
     the curves) and the L(N, S) prediction ``predict(N, steps)`` (lines)."""
     import matplotlib.pyplot as plt
 
-    from ..analysis import interpolate_at
+    from ..frontier import losses_at_levels
 
     setup_style()
     if axes is None:
@@ -161,12 +161,12 @@ def plot_fixed_compute_and_steps(points, predict, *, compute_levels, step_levels
     sizes = sorted(points["N"].unique())
     grid = np.geomspace(min(sizes), max(sizes), 60)
     for panel, levels, column in ((0, compute_levels, "C"), (1, step_levels, "steps")):
+        read = losses_at_levels(points, column, levels)
         for k, level in enumerate(levels):
             color = cmap(0.9 * k / max(1, len(levels) - 1))
-            measured = [(n, interpolate_at(points[points["N"] == n], column, "loss", [level])[0]) for n in sizes]
-            measured = [(n, v) for n, v in measured if np.isfinite(v)]
-            if measured:
-                axes[panel].plot(*zip(*measured), "o", ms=4, color=color)
+            measured = read[read["level"] == float(level)]
+            if len(measured):
+                axes[panel].plot(measured["N"], measured["loss"], "o", ms=4, color=color)
             steps = level / (6 * grid * batch) if column == "C" else np.full_like(grid, level)
             label = f"C = {level / pf_day:.1g} PF-days" if column == "C" else f"S = {level:,.0f}"
             axes[panel].plot(grid, predict(grid, steps), color=color, lw=1.1, label=label)
