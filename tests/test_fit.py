@@ -247,3 +247,12 @@ def test_cli_fit_tradeoff_prints_json(tmp_path, capsys):
     assert main(["fit", "tradeoff", "--csv", str(csv), "--steps", "steps", "--examples", "tokens", "--boot", "50"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"S_min", "E_min", "B_crit", "S_min_ci", "E_min_ci", "B_crit_ci", "n", "law"} and out["n"] == 8
+
+
+def test_intervals_overlap_when_all_share_a_point():
+    from scalinglaws.fit import intervals_overlap
+    assert intervals_overlap((0.1, 0.3), (0.25, 0.5))
+    assert intervals_overlap((0.1, 0.3), (0.3, 0.5))                 # a shared end is a shared point
+    assert not intervals_overlap((0.1, 0.3), (0.31, 0.5))
+    assert intervals_overlap((0.0, 1.0), (0.2, 0.6), (0.5, 0.9))
+    assert not intervals_overlap((0.0, 1.0), (0.2, 0.4), (0.5, 0.9))  # pairwise overlap is not enough

@@ -88,6 +88,11 @@ def aicc(log_residuals, k: int) -> float:
     return float(n * np.log(rss / n) + 2 * k + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else np.inf))
 
 
+def intervals_overlap(*intervals) -> bool:
+    """Whether intervals ``(lo, hi)`` all share a point: the book's criterion for two estimates agreeing."""
+    return bool(max(lo for lo, _ in intervals) <= min(hi for _, hi in intervals))
+
+
 def residual_resamples(fitted_log, resid, k: int, n_boot: int, seed: int):
     """``n_boot`` synthetic log-y vectors: the fitted curve plus resampled, inflated residuals."""
     rng = np.random.default_rng(seed)

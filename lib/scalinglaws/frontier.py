@@ -31,6 +31,7 @@ import pandas as pd
 from .analysis import PF_DAY, interpolate_at
 from .critical_batch import compute_min, steps_min
 from .display import sci
+from .fit import intervals_overlap
 from .runs import cooldown_points, curves
 
 READINGS = ("kaplan", "cooldown")
@@ -391,11 +392,6 @@ def four_ways(runs: pd.DataFrame, noise: float, n_boot: int = 500, per_decade: i
             row["optima"] = optima
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def intervals_overlap(ci_a, ci_b) -> bool:
-    """Whether two intervals ``(lo, hi)`` share a point."""
-    return bool(max(ci_a[0], ci_b[0]) <= min(ci_a[1], ci_b[1]))
 
 
 def four_ways_verdict(ways: pd.DataFrame) -> dict:
