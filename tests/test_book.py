@@ -170,6 +170,21 @@ def test_no_error_outputs_or_tracebacks(pages):
     assert not bad, "error outputs in the book:\n" + "\n".join(bad)
 
 
+def test_no_dollar_math_is_left_unrendered(pages):
+    """Math reaches MathJax as math nodes: ``$...$`` left as text (e.g. glued Markdown rendered as CommonMark, not
+    as MyST with its dollarmath: write ``{glue:md}`key:myst` ``) shows the reader raw TeX."""
+    import copy
+    import re
+    raw = {}
+    for doc, (_, soup) in pages.items():
+        article = copy.copy(_article(soup))
+        for node in article.select("pre, code, script, .math, .highlight"):
+            node.decompose()
+        if found := re.findall(r"\$[^$\n]{1,80}\$", article.get_text(" ")):
+            raw[doc] = found[:5]
+    assert not raw, f"raw $...$ in rendered prose: {raw}"
+
+
 def test_images_and_glue_figures_exist(built_book, pages):
     bad = []
     n_img = 0
