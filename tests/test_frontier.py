@@ -296,3 +296,17 @@ def test_the_law_is_checked_against_the_points_read_at_fixed_compute_and_steps()
     assert (exact["rms_log"] < 1e-3).all() and (exact["best_measured"] == exact["best_predicted"]).all()
     off = frontier.prediction_check(points, lambda n, s: 1.1 * law(n, s), "steps", [100, 1000], batch)
     assert off["rms_log"].to_numpy() == pytest.approx(np.log(1.1), rel=1e-2)
+
+
+def test_the_four_way_table_sets_ours_above_the_published_values():
+    from scalinglaws import paper
+    ways = _ways({("kaplan", "kaplan"): (0.77, 0.48, 1.07), ("kaplan", "total"): (np.nan, np.nan, np.nan),
+                  ("cooldown", "kaplan"): (0.80, 0.66, 0.95), ("cooldown", "total"): (0.52, 0.47, 0.56)})
+    ways["fitted"], ways["budgets"] = [4, 0, 5, 6], [16, 13, 13, 10]
+    table = frontier.four_ways_table(ways)
+    assert len(table) == 4 + 2 + len(paper.A_EXPONENTS)
+    ours = table[table["출처 / source"] == "이 책 / this book"]
+    assert ours["95% 구간 / interval"].tolist() == ["[0.48, 1.07]", "—", "[0.66, 0.95]", "[0.47, 0.56]"]
+    assert ours["적합에 쓴 예산 / budgets fitted"].iloc[0] == "4 / 16"
+    assert paper.related("chinchilla_a_isoflop").value in table["a"].tolist()
+    assert frontier.with_interval(0.5, 0.4, 0.6) == "0.50 [0.40, 0.60]" and frontier.with_interval(np.nan, 0, 1) == "—"

@@ -40,6 +40,9 @@ ACCOUNTING_LABELS = {"kaplan": "non-embedding N, C = 6N", "total": "total N, C w
 ACCOUNTINGS_KO = {"kaplan": "비임베딩 계산", "total": "전체 계산"}
 READING_LABELS = {"kaplan": "the Kaplan reading", "cooldown": "the cooldown reading"}
 READINGS_KO = {"kaplan": "Kaplan 읽기", "cooldown": "쿨다운 읽기"}
+READING_TITLES = {"kaplan": "Kaplan 읽기 / Kaplan reading", "cooldown": "쿨다운 읽기 / cooldown reading"}     # table cells
+ACCOUNTING_TITLES = {"kaplan": "비임베딩 N, 6N / non-embedding N, 6N",
+                     "total": "전체 N, 헤드·어텐션 포함 / total N, head and attention"}
 
 
 def reading_of(run_id: str) -> str:
@@ -391,6 +394,29 @@ def four_ways(runs: pd.DataFrame, noise: float, n_boot: int = 500, per_decade: i
                 row.update(a=np.nan, a_lo=np.nan, a_hi=np.nan, fitted=0, decades=0.0, fit=None, problem=str(e))
             row["optima"] = optima
             rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def with_interval(a: float, lo: float, hi: float) -> str:
+    """``0.43 [0.37, 0.51]``, or a dash where too few budgets were interior to fit."""
+    return f"{a:.2f} [{lo:.2f}, {hi:.2f}]" if np.isfinite(a) else "—"
+
+
+def four_ways_table(ways: pd.DataFrame) -> pd.DataFrame:
+    """The chapter's headline table: our four ways (``four_ways``: a, its interval, the budgets fitted) and below
+    them the published values of a, each with where it is printed (``paper``), bilingual headers."""
+    from . import paper
+    rows = [{"출처 / source": "이 책 / this book", "읽기 / reading": READING_TITLES[w["reading"]],
+             "계산 방식 / accounting": ACCOUNTING_TITLES[w["accounting"]], "a": w["a"],
+             "95% 구간 / interval": f"[{w['a_lo']:.2f}, {w['a_hi']:.2f}]" if np.isfinite(w["a"]) else "—",
+             "적합에 쓴 예산 / budgets fitted": f"{w['fitted']} / {w['budgets']}"} for _, w in ways.iterrows()]
+    published = [(paper.published("N_opt_exponent"), "Kaplan et al. 2020, ", "C_min 보정 / adjusted to C_min"),
+                 (paper.published("N_opt_exponent_unadjusted"), "Kaplan et al. 2020, ", "고정 배치 / fixed batch")] + \
+                [(paper.related(s), "", "") for s in paper.A_EXPONENTS]
+    for ref, source, note in published:
+        rows.append({"출처 / source": source + ref.where, "읽기 / reading": ref.meaning + (f"; {note}" if note else ""),
+                     "계산 방식 / accounting": "", "a": ref.value, "95% 구간 / interval": "",
+                     "적합에 쓴 예산 / budgets fitted": ""})
     return pd.DataFrame(rows)
 
 
