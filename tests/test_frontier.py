@@ -310,3 +310,34 @@ def test_the_four_way_table_sets_ours_above_the_published_values():
     assert ours["적합에 쓴 예산 / budgets fitted"].iloc[0] == "4 / 16"
     assert paper.related("chinchilla_a_isoflop").value in table["a"].tolist()
     assert frontier.with_interval(0.5, 0.4, 0.6) == "0.50 [0.40, 0.60]" and frontier.with_interval(np.nan, 0, 1) == "—"
+
+
+def test_the_worded_checks_follow_the_records():
+    gaps = pd.DataFrame({"fraction": [0.1, 0.2, 0.95, 1.0], "gap": [0.02, 0.04, 0.001, -0.005]})
+    v = frontier.gap_verdict(gaps)
+    assert v["expected"] and "median of 3.0% (at most 4.0%)" in v["verdict_en"] and "중앙값 3.0%" in v["verdict_ko"]
+    flat = frontier.gap_verdict(gaps.assign(gap=[-0.01, -0.02, 0.03, 0.03]))
+    assert not flat["expected"] and "do not show" in flat["verdict_en"]
+    c = frontier.cosine_check_verdict([0.073, -0.048], noise=0.006)
+    assert not c["matches"] and "at most 0.073 nats" in c["verdict_en"] and "0.008 nats" in c["verdict_en"]
+    assert frontier.cosine_check_verdict([0.01, 0.005], noise=0.006)["matches"]
+
+
+def test_the_top_budgets_on_the_small_edge_are_explained():
+    table = pd.DataFrame({1e3: [5.0, 4.8, np.nan, np.nan], 1e4: [5.2, 4.7, 4.5, np.nan], 1e5: [5.5, 4.9, 4.6, 4.3],
+                          1e6: [5.9, 5.2, 4.7, 4.4]}, index=[1e10, 1e11, 1e12, 1e13])
+    optima = pd.DataFrame({"C": table.index, "N_opt_raw": [1e3, 1e4, 1e4, 1e5], "on_edge": [True, False, True, True]})
+    assert frontier.edge_sides(table, optima).tolist() == ["small", "", "small", "small"]
+    v = frontier.edge_top_verdict(table, optima, 10_000_000)
+    assert (v["above"], v["small"]) == (2, 2) and "All 2 budgets" in v["verdict_en"] and "10,000,000" in v["verdict_ko"]
+    assert frontier.edge_top_verdict(table, optima.assign(on_edge=False), 10_000_000)["verdict_en"] == ""
+
+
+def test_the_learning_curve_constants_are_set_against_the_paper():
+    from types import SimpleNamespace
+    law = SimpleNamespace(alpha_N=0.1, alpha_S=0.12, N_c=1e6, S_c=3.6e7, alpha_N_ci=(0.06, 0.5),
+                          alpha_S_ci=(0.08, 0.14), N_c_ci=(5e2, 8e9), S_c_ci=(7e5, 5e10))
+    points = pd.DataFrame({"N": [1e3, 1e5], "S_min": [100.0, 2000.0]})
+    v = frontier.learning_curve_vs_paper(law, points)
+    assert v["outside"] == ["alpha_S", "N_c", "S_c"] and v["step_share"] == 100.0
+    assert "$\\alpha_S$" in v["verdict_en"] and "$\\alpha_S$" in v["verdict_ko"]

@@ -38,9 +38,10 @@ READINGS = ("kaplan", "cooldown")
 ACCOUNTINGS = {"kaplan": ("N", "compute_6N"), "total": ("N_total", "compute_head_attn")}
 ACCOUNTING_LABELS = {"kaplan": "non-embedding N, C = 6N", "total": "total N, C with head and attention"}
 ACCOUNTINGS_KO = {"kaplan": "비임베딩 계산", "total": "전체 계산"}
-READING_LABELS = {"kaplan": "the Kaplan reading", "cooldown": "the cooldown reading"}
 READINGS_KO = {"kaplan": "Kaplan 읽기", "cooldown": "쿨다운 읽기"}
-READING_TITLES = {"kaplan": "Kaplan 읽기 / Kaplan reading", "cooldown": "쿨다운 읽기 / cooldown reading"}     # table cells
+READINGS_EN = {"kaplan": "Kaplan reading", "cooldown": "cooldown reading"}
+READING_LABELS = {k: f"the {v}" for k, v in READINGS_EN.items()}                        # in English sentences
+READING_TITLES = {k: f"{READINGS_KO[k]} / {READINGS_EN[k]}" for k in READINGS}          # table cells, legends
 ACCOUNTING_TITLES = {"kaplan": "비임베딩 N, 6N / non-embedding N, 6N",
                      "total": "전체 N, 헤드·어텐션 포함 / total N, head and attention"}
 
@@ -95,6 +96,56 @@ def reading_gaps(kaplan: pd.DataFrame, cooldown: pd.DataFrame, tokens_max: float
                 rows.append({"size": size, "N": p["N"], "tokens": p["tokens"], "fraction": p["tokens"] / tokens_max,
                              "kaplan": kl, "cooldown": p["curve_loss"], "gap": kl / p["curve_loss"] - 1})
     return pd.DataFrame(rows, columns=["size", "N", "tokens", "fraction", "kaplan", "cooldown", "gap"])
+
+
+def gap_verdict(gaps: pd.DataFrame, early: float = 0.3, late: float = 0.9) -> dict:
+    """What ``reading_gaps`` shows, in words: the gap (%) at budgets up to ``early`` of the run and beyond ``late``,
+    and whether it has the schedule's pattern (the Kaplan curve above early, the two meeting at the end: a late
+    median gap smaller than the early one). Returns ``expected`` and ``verdict_ko``/``verdict_en``."""
+    first, last = gaps[gaps["fraction"] <= early], gaps[gaps["fraction"] > late]
+    em, ex, nm, nx = (100 * float(v) for v in (first["gap"].median(), first["gap"].max(), last["gap"].median(),
+                                                last["gap"].abs().max()))
+    cut = f"{100 * early:.0f}%"
+    expected = bool(em > 0 and abs(nm) < em)
+    if expected:
+        ko = (f"학습 길이의 {cut} 이하인 예산에서는 Kaplan 곡선의 손실이 같은 예산의 쿨다운보다 중앙값 {em:.1f}%(최대 {ex:.1f}%) "
+              "높습니다. 이 구간에서는 코사인 스케줄의 학습률이 아직 거의 감쇠하지 않았기 때문입니다. 학습이 끝날 무렵에는 두 "
+              f"읽기의 차이가 중앙값 {nm:.1f}%(어느 방향으로든 최대 {nx:.1f}%) 이내로 좁혀집니다.")
+        en = (f"At budgets up to {cut} of the run, the Kaplan curve lies above the cooldown of the same budget by a median of "
+              f"{em:.1f}% (at most {ex:.1f}%): there the cosine has barely decayed. At the end of training the two readings meet "
+              f"within a median of {nm:.1f}% (at most {nx:.1f}% either way).")
+    else:
+        ko = (f"학습 길이의 {cut} 이하인 예산에서 Kaplan 곡선과 쿨다운의 차이는 중앙값 {em:+.1f}%(최대 {ex:.1f}%), 학습이 끝날 "
+              f"무렵에는 중앙값 {nm:+.1f}%(어느 방향으로든 최대 {nx:.1f}%)입니다. 이 기록에서는 코사인이 덜 감쇠한 초반에 Kaplan "
+              "곡선이 더 높고 끝에서 두 읽기가 만난다는, 스케줄에서 예상되는 양상이 나타나지 않습니다.")
+        en = (f"At budgets up to {cut} of the run the Kaplan curve differs from the cooldown by a median of {em:+.1f}% (at most "
+              f"{ex:.1f}%), at the end of training by {nm:+.1f}% (at most {nx:.1f}% either way). These records do not show what "
+              "the schedule predicts, a Kaplan curve above the cooldown early and the two meeting at the end.")
+    return {"expected": expected, "verdict_ko": ko, "verdict_en": en}
+
+
+def cosine_check_verdict(differences, noise: float) -> dict:
+    """The cooldown against a cosine matched to its length (``differences``: cooldown − cosine loss per model,
+    nats), by the criterion that the largest lies within twice the s.d. of a two-run difference (√2 · ``noise``, the
+    seed-to-seed s.d.). Returns ``matches`` and ``verdict_ko``/``verdict_en``."""
+    d = np.abs(np.asarray(differences, float))
+    worst, pair_sd = float(d.max()), float(np.sqrt(2) * noise)
+    head_ko = f"비교한 모델 {len(d)}개에서 두 손실의 차이는 최대 {worst:.3f} nats입니다. "
+    head_en = f"Over the {len(d)} models compared, the two losses differ by at most {worst:.3f} nats. "
+    matches = worst <= 2 * pair_sd
+    if matches:
+        ko = (f"이는 시드만 다른 두 실행의 차이가 갖는 표준편차({pair_sd:.3f} nats)의 2배 이내이므로, 이 기준으로 쿨다운은 "
+              "길이에 맞춘 코사인과 일치합니다.")
+        en = (f"That is within twice the s.d. of the difference between two runs that differ only by their seed "
+              f"({pair_sd:.3f} nats): by this criterion the cooldown matches the cosine.")
+    else:
+        ko = (f"이는 시드만 다른 두 실행의 차이가 갖는 표준편차({pair_sd:.3f} nats)의 2배를 넘으므로, 우리 데이터에서 "
+              "쿨다운은 길이에 맞춘 코사인과 시드 잡음 안에서 일치하지 않습니다. 두 실행은 워밍업도 다르므로(표), 그 차이가 "
+              "이 간격의 일부를 설명할 수 있습니다.")
+        en = (f"That is more than twice the s.d. of the difference between two runs that differ only by their seed "
+              f"({pair_sd:.3f} nats): on our data the cooldown does not match a cosine of its length within seed noise. "
+              "The two runs also differ in their warmup (table), which may account for part of the gap.")
+    return {"matches": matches, "verdict_ko": head_ko + ko, "verdict_en": head_en + en}
 
 
 def budget_grid(points: pd.DataFrame, per_decade: int = 4, min_sizes: int = 3, x: str = "C") -> np.ndarray:
@@ -504,6 +555,29 @@ def edge_sides(table: pd.DataFrame, optima: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=optima.index, dtype=object)
 
 
+def edge_top_verdict(table: pd.DataFrame, optima: pd.DataFrame, tokens: int) -> dict:
+    """Why the budgets above every interior one are on the edge, where ``edge_sides`` finds their best at the
+    smallest size measured: the smaller sizes stop at ``tokens`` and never reach that compute. Empty verdicts where
+    no such budget exists. Returns ``above``, ``small`` (counts) and ``verdict_ko``/``verdict_en``."""
+    sides = edge_sides(table, optima)
+    interior_C = optima.loc[~optima["on_edge"], "C"]
+    top = optima["C"] > (interior_C.max() if len(interior_C) else np.inf)
+    above, small = int(top.sum()), int((top & (sides == "small")).sum())
+    if not small:
+        return {"above": above, "small": 0, "verdict_ko": "", "verdict_en": ""}
+    ko = (f"최적 크기가 그리드 안쪽에 있는 예산 중 가장 큰 것보다도 큰 예산 {above}개 가운데 {small}개는" if small < above
+          else f"최적 크기가 그리드 안쪽에 있는 예산 중 가장 큰 것보다도 큰 예산 {above}개는 모두")
+    ko += (" 그 예산에서 측정한 크기 중 가장 작은 크기의 손실이 가장 낮습니다. "
+           f"더 작은 크기는 모두 {tokens:,} 토큰에서 학습을 멈추므로 그 계산량에 도달하지 못합니다. 따라서 이런 예산의 최적 "
+           "크기는 이 그리드의 어느 크기보다도 많은 토큰을 학습해야 하는 더 작은 모델일 수 있습니다.")
+    en = (f"Of the {above} budgets above the largest interior one, {small}" if small < above
+          else f"All {above} budgets above the largest interior one")
+    en += (f" have their best at the smallest size that measures them: the smaller sizes all stop at {tokens:,} tokens "
+           "and never reach that compute, so the optimum there may be a smaller model that needs more tokens than this "
+           "grid gives any size.")
+    return {"above": above, "small": small, "verdict_ko": ko, "verdict_en": en}
+
+
 def literature_verdict(ways: pd.DataFrame, kaplan: list, chinchilla: float) -> dict:
     """Whether the paper's way (Kaplan reading, non-embedding accounting) and the way with both factors changed
     (cooldown reading, total accounting) reproduce the two published ends of the gap, by the criterion that a
@@ -692,6 +766,27 @@ def fit_learning_curve_csv(path, n_col: str, steps_col: str, y_col: str, n_boot:
 
 
 # -- Appendix B: sizes off the optimum, the optimum itself --------------------------------------
+
+LNS_PAPER = {"alpha_N": "alpha_N_LNS", "alpha_S": "alpha_S", "N_c": "N_c_LNS", "S_c": "S_c"}   # our constant -> paper's
+LNS_TEX = {"alpha_N": r"\alpha_N", "alpha_S": r"\alpha_S", "N_c": "N_c", "S_c": "S_c"}
+
+
+def learning_curve_vs_paper(law: "LearningCurveFit", points: pd.DataFrame) -> dict:
+    """How well the L(N, S) fit pins its constants down, against the paper's Table 3: ``step_share`` (%), the share
+    of ``points`` (with ``N``, ``S_min``) where the step term is the larger of the two, and ``outside``, the
+    constants whose published value lies outside our 95% interval, with ``verdict_ko``/``verdict_en`` naming them."""
+    from . import paper
+    n_term = (law.N_c / points["N"]) ** law.alpha_N
+    s_term = (law.S_c / points["S_min"]) ** law.alpha_S
+    outside = [k for k, ref in LNS_PAPER.items()
+               if not getattr(law, f"{k}_ci")[0] <= paper.published(ref).value <= getattr(law, f"{k}_ci")[1]]
+    named = ", ".join(f"${LNS_TEX[k]}$" for k in outside)
+    return {"step_share": 100 * float((s_term > n_term).mean()), "outside": outside,
+            "verdict_ko": f"논문의 값이 우리 95% 구간 밖에 있는 상수는 {named}입니다." if outside
+            else "논문의 네 상수는 모두 우리 95% 구간 안에 있습니다.",
+            "verdict_en": f"The paper's value lies outside our 95% interval for {named}." if outside
+            else "All four of the paper's constants lie inside our 95% intervals."}
+
 
 def excess(ratio, alpha_N: float, alpha_S: float) -> tuple[np.ndarray, np.ndarray]:
     """Eqs B.15–B.17: a model ``ratio`` = N/N_eff times the compute-efficient size, trained to the same

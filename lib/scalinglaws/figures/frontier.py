@@ -4,12 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..display import sci
+from ..frontier import READING_TITLES
 from .style import (COLORS, N_LABEL, PF_DAYS_LABEL, CMIN_LABEL, setup_style, _new_axes, _decade_ticks,
                     _finish_loss_axes, _size_colors)
 
 
-READING_STYLE = {"kaplan": dict(color="#7b4ea3", marker="s", label="Kaplan 읽기 / Kaplan reading"),
-                 "cooldown": dict(color="#1f5fa8", marker="o", label="쿨다운 읽기 / cooldown reading")}
+READING_STYLE = {"kaplan": dict(color="#7b4ea3", marker="s", label=READING_TITLES["kaplan"]),
+                 "cooldown": dict(color="#1f5fa8", marker="o", label=READING_TITLES["cooldown"])}
 
 
 def _legend(ax, **kwargs):
